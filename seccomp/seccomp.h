@@ -11,13 +11,16 @@ struct clr_seccomp_filter; /* a compiled filter, ready to load */
 
 /* Build the filter from SC.  Unknown syscall names are skipped (the kernel or libseccomp
  * may not know them: same as runc/crun); an unknown action, architecture, flag or
- * operator is an error.  Done before the container is started so that errors surface
- * at `create`. */
+ * operator is an error, as are (like runc) SCMP_ACT_NOTIFY as default action or for
+ * `write`, SCMP_ACT_NOTIFY without listenerPath, and errnoRet on an action other than
+ * SCMP_ACT_ERRNO/SCMP_ACT_TRACE.  Done before the container is started so that errors
+ * surface at `create`. */
 int clr_seccomp_compile (const struct clr_seccomp *sc, struct clr_seccomp_filter **out,
                          clr_err *err);
 
 /* Load it into the calling thread/process (last step before execve).  When the
- * profile uses SCMP_ACT_NOTIFY, *NOTIFY_FD receives the listener fd (else -1). */
+ * profile uses SCMP_ACT_NOTIFY, *NOTIFY_FD receives the listener fd (else -1); it is
+ * O_CLOEXEC and owned by the caller. */
 int clr_seccomp_load (struct clr_seccomp_filter *f, int *notify_fd, clr_err *err);
 
 /* Hand NOTIFY_FD to the listener at LISTENER_PATH (unix socket): one message whose
