@@ -22,6 +22,9 @@
 
 #include "error.h"
 
+/* gnu11 predefines `linux` as 1; the spec's section is called linux. */
+#undef linux
+
 struct clr_arena;
 
 struct clr_kv {

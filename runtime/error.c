@@ -50,6 +50,12 @@ clr_wrap (clr_err *err, const char *fmt, ...)
   va_end (ap);
   memcpy (old, err->msg, sizeof old);
   old[sizeof old - 1] = '\0';
-  snprintf (err->msg, sizeof err->msg, "%s: %s", prefix, old);
+  size_t pl = strnlen (prefix, sizeof err->msg - 3);
+  memcpy (err->msg, prefix, pl);
+  memcpy (err->msg + pl, ": ", 2);
+  size_t room = sizeof err->msg - pl - 3;
+  size_t ol = strnlen (old, room);
+  memcpy (err->msg + pl + 2, old, ol);
+  err->msg[pl + 2 + ol] = '\0';
   return -1;
 }
