@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#undef linux /* gnu11 predefines it; config.h has a member named `linux` */
 
 #include "runtime/config.h"
 #include "runtime/hooks.h"
