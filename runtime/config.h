@@ -156,7 +156,7 @@ struct clr_namespace {
 
 struct clr_device {
   const char *path;              /* REQUIRED, absolute */
-  char type;                     /* 'c', 'b', 'u' (= 'c'), 'p' */
+  char type;                     /* 'c', 'b' or 'p' ("u" in the JSON is stored as 'c') */
   int64_t major, minor;          /* REQUIRED for c/b/u */
   bool has_file_mode;
   uint32_t file_mode;
@@ -221,7 +221,7 @@ struct clr_linux {
   const char *mount_label;
   struct clr_seccomp *seccomp;   /* NULL when absent */
   bool has_personality;
-  unsigned long personality;     /* PER_LINUX or PER_LINUX32 (flags are not supported) */
+  unsigned long personality;     /* PER_LINUX or PER_LINUX32 (non-empty flags are a parse error) */
   bool has_time_offsets;
   int64_t time_offset_monotonic_secs;
   uint32_t time_offset_monotonic_nanosecs;
@@ -261,9 +261,11 @@ static inline void clr_config_freep (struct clr_config **c)
 }
 #define cleanup_config __attribute__ ((cleanup (clr_config_freep)))
 
-/* Parse a standalone "process" object (exec --process FILE) into a process owned by
- * CFG_OWNER's arena... or, when OWNER is NULL, by a fresh config-like holder that the
- * caller frees with clr_config_free(*HOLDER).  FIELD names the document in errors. */
+/* Parse a standalone "process" object (exec --process FILE).  When *HOLDER is NULL, a
+ * fresh holder is created and stored in *HOLDER on success only; free it with
+ * clr_config_free().  When *HOLDER is an existing config, the process is allocated
+ * from its arena and lives as long as it.  Errors name fields "process.args", ...;
+ * JSON syntax errors carry no file name (the caller adds it). */
 int clr_process_parse_json (const char *json, size_t len, struct clr_config **holder,
                             struct clr_process **out, clr_err *err);
 
