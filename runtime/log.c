@@ -72,7 +72,9 @@ clr_log (enum clr_log_level level, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
-  if (level >= CLR_LOG_WARN || log_cfg.debug)
+  /* With --log, only errors reach stderr: under an engine clawrun's stderr is the
+   * container's stderr, and diagnostics must not mix into the workload's output. */
+  if (log_cfg.path == NULL && (level >= CLR_LOG_WARN || log_cfg.debug))
     dprintf (2, "clawrun: %s%s\n", level == CLR_LOG_WARN ? "warning: " : "", msg);
   write_log_line (level, msg);
 }

@@ -1,4 +1,5 @@
-/* clawrun: diagnostics.  Errors go to stderr ("clawrun: <msg>") and, with --log, to
+/* clawrun: diagnostics.  Errors go to stderr ("clawrun: <msg>"); warnings and --debug
+ * lines too, unless --log is given.  With --log, everything is also written to
  * the log file as text or JSON lines {"level":"error","msg":"...","time":"..."} (the
  * format containerd-shim-runc-v2 parses; it shows the last error line to the user). */
 #ifndef CLAWRUN_LOG_H
