@@ -219,6 +219,7 @@ struct exec_child {
   size_t n_ns;
   bool userns;
   struct clr_seccomp_filter *seccomp;
+  const char *state_json;
 };
 
 static int
@@ -263,7 +264,7 @@ exec_child_prepare (struct exec_child *c, char **exe, char ***envp, clr_err *err
     .seccomp = c->seccomp,
     .listener_path = sc ? sc->listener_path : NULL,
     .listener_metadata = sc ? sc->listener_metadata : NULL,
-    .state_json = "{}",
+    .state_json = c->state_json,
     .userns = c->userns,
   };
   return clr_process_finalize (c->p, &fo, err);
@@ -328,6 +329,7 @@ clr_container_exec (const struct clr_globals *g, const char *id, const struct cl
   int sync_parent = -1, console_keep = -1, pidns_fd = -1, procfd = -1, pidfd = -1, master = -1;
   pid_t pid = -1;
   cleanup_cgroup struct clr_cgroup *cg = NULL;
+  cleanup_free char *state_json = NULL;
 
   if (c.status != CLR_STATUS_RUNNING && c.status != CLR_STATUS_CREATED)
     {
@@ -431,6 +433,8 @@ clr_container_exec (const struct clr_globals *g, const char *id, const struct cl
   ch.sync_fd = sp[1];
   ch.p = proc;
   ch.cfg = cfg;
+  state_json = clr_state_json (c.state, c.status, false);
+  ch.state_json = state_json;
   ch.preserve_fds = o->preserve_fds;
 
   /* Nothing in the container may ptrace us or open /proc/<us>/exe while we join
