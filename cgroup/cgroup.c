@@ -33,14 +33,6 @@ static const char CLAWRUN_PREFIX[] = "/clawrun/";
 
 /* ---------------------------------------------------------------- small helpers */
 
-static int64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms (int ms)
 {
@@ -828,11 +820,11 @@ set_frozen (struct clr_cgroup *cg, enum freezer_kind kind, const char *dir, bool
       if (write_cg_file (dir, "cgroup.freeze", frozen ? "1" : "0", &e) < 0)
         return clr_fail (err, e, "%s cgroup %s: write %s/cgroup.freeze", what, cg->path, dir);
       /* the write only requests the state: wait until every task has stopped */
-      for (int64_t deadline = now_ms () + WAIT_MS, ms = 1;; ms = ms < 10 ? ms * 2 : 10)
+      for (int64_t deadline = clr_now_ms () + WAIT_MS, ms = 1;; ms = ms < 10 ? ms * 2 : 10)
         {
           if (v2_frozen (dir) == frozen)
             return 0;
-          if (now_ms () > deadline)
+          if (clr_now_ms () > deadline)
             break;
           sleep_ms ((int) ms);
         }
@@ -845,7 +837,7 @@ set_frozen (struct clr_cgroup *cg, enum freezer_kind kind, const char *dir, bool
    * right now; runc's remedy is to keep re-writing and, now and then, thaw and retry. */
   const char *want = frozen ? "FROZEN" : "THAWED";
   cleanup_free char *state = NULL;
-  int64_t deadline = now_ms () + WAIT_MS;
+  int64_t deadline = clr_now_ms () + WAIT_MS;
   for (int i = 0;; i++)
     {
       if (frozen && i % 50 == 49)
@@ -861,7 +853,7 @@ set_frozen (struct clr_cgroup *cg, enum freezer_kind kind, const char *dir, bool
         return clr_fail (err, e, "%s cgroup %s: read %s/freezer.state", what, cg->path, dir);
       if (clr_has_prefix (state, want))
         return 0;
-      if (now_ms () > deadline)
+      if (clr_now_ms () > deadline)
         break;
       sleep_ms (i < 10 ? 1 : 10);
     }
@@ -999,7 +991,7 @@ rmdir_tree (const char *dir, int64_t deadline, int depth, clr_err *err)
       if (rmdir (dir) == 0 || errno == ENOENT)
         return 0;
       e = errno;
-      if ((e != EBUSY && e != ENOTEMPTY) || now_ms () > deadline)
+      if ((e != EBUSY && e != ENOTEMPTY) || clr_now_ms () > deadline)
         return clr_fail (err, e, "rmdir %s", dir);
       sleep_ms (ms);
     }
@@ -1009,7 +1001,7 @@ int
 clr_cgroup_destroy (struct clr_cgroup *cg, clr_err *err)
 {
   struct clr_cg_priv *p = clr_cg_priv (cg);
-  int64_t deadline = now_ms () + WAIT_MS;
+  int64_t deadline = clr_now_ms () + WAIT_MS;
 
   clr_err kerr;
   (void) clr_cgroup_kill (cg, SIGKILL, &kerr);
@@ -1017,7 +1009,7 @@ clr_cgroup_destroy (struct clr_cgroup *cg, clr_err *err)
     {
       cleanup_free pid_t *pids = NULL;
       size_t n = 0;
-      if (clr_cgroup_pids (cg, &pids, &n, &kerr) < 0 || n == 0 || now_ms () > deadline)
+      if (clr_cgroup_pids (cg, &pids, &n, &kerr) < 0 || n == 0 || clr_now_ms () > deadline)
         break;
       /* something slipped past the first kill (a fork racing it): kill again */
       if (i % 20 == 19)
@@ -1026,7 +1018,7 @@ clr_cgroup_destroy (struct clr_cgroup *cg, clr_err *err)
     }
 
   /* Leave at least a moment for rmdir retries even when the wait used up the budget. */
-  int64_t rm_deadline = deadline > now_ms () + 500 ? deadline : now_ms () + 500;
+  int64_t rm_deadline = deadline > clr_now_ms () + 500 ? deadline : clr_now_ms () + 500;
   int ret = 0;
   for (size_t i = 0; i < p->n_hier; i++)
     {

@@ -100,23 +100,6 @@ validate_config (const struct clr_config *cfg, const struct clr_create_opts *o, 
 /* ---- helpers ---- */
 
 static int
-write_pid_file (const char *path, pid_t pid, clr_err *err)
-{
-  cleanup_free char *copy = xstrdup (path);
-  cleanup_free char *copy2 = xstrdup (path);
-  const char *dir = dirname (copy);
-  const char *base = basename (copy2);
-  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return clr_fail (err, errno, "open pid file directory %s", dir);
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", pid);
-  if (clr_write_file_atomic_at (dfd, base, buf, n, 0644, err) < 0)
-    return clr_wrap (err, "write pid file %s", path);
-  return 0;
-}
-
-static int
 map_ids (int procfd, pid_t pid, const char *file, const struct clr_idmap *m, size_t n, clr_err *err)
 {
   char buf[4096], rel[64];
@@ -433,25 +416,9 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
   if (clr_cgroup_create (cgpath, cfg->linux.resources_json, &c.cg, err) < 0)
     goto out;
 
-  if (cfg->process->terminal)
-    {
-      if (o->console_socket)
-        {
-          if (clr_console_socket_connect (o->console_socket, &c.console_fd, err) < 0)
-            goto out;
-        }
-      else
-        {
-          int sp[2];
-          if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-            {
-              clr_fail (err, errno, "socketpair");
-              goto out;
-            }
-          c.console_keep = sp[0];
-          c.console_fd = sp[1];
-        }
-    }
+  if (cfg->process->terminal
+      && clr_console_prepare (o->console_socket, &c.console_fd, &c.console_keep, err) < 0)
+    goto out;
 
   int sp[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -531,7 +498,7 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
   c.state.creating = false;
   if (clr_state_write (c.dirfd, &c.state, err) < 0)
     goto out;
-  if (o->pid_file && write_pid_file (o->pid_file, c.pid, err) < 0)
+  if (o->pid_file && clr_write_pid_file (o->pid_file, c.pid, err) < 0)
     goto out;
   if (c.console_keep >= 0 && clr_recv_fd (c.console_keep, &out->tty_master, err) < 0)
     goto out;

@@ -404,25 +404,8 @@ clr_container_exec (const struct clr_globals *g, const char *id, const struct cl
     goto out;
   if (cfg->linux.seccomp && clr_seccomp_compile (cfg->linux.seccomp, &ch.seccomp, err) < 0)
     goto out;
-  if (proc->terminal)
-    {
-      if (o->console_socket)
-        {
-          if (clr_console_socket_connect (o->console_socket, &ch.console_fd, err) < 0)
-            goto out;
-        }
-      else
-        {
-          int sp[2];
-          if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-            {
-              clr_fail (err, errno, "socketpair");
-              goto out;
-            }
-          console_keep = sp[0];
-          ch.console_fd = sp[1];
-        }
-    }
+  if (proc->terminal && clr_console_prepare (o->console_socket, &ch.console_fd, &console_keep, err) < 0)
+    goto out;
   int sp[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     {
@@ -486,27 +469,8 @@ clr_container_exec (const struct clr_globals *g, const char *id, const struct cl
   struct clr_sync_msg m;
   if (clr_sync_expect (sync_parent, CLR_SYNC_READY, &m, err) < 0)
     goto kill_out;
-  if (o->pid_file)
-    {
-      char buf[32];
-      int n = snprintf (buf, sizeof buf, "%d", pid);
-      cleanup_free char *dir = xstrdup (o->pid_file);
-      char *slash = strrchr (dir, '/');
-      const char *base = o->pid_file;
-      int dfd = AT_FDCWD;
-      if (slash)
-        {
-          *slash = '\0';
-          base = slash + 1;
-          dfd = open (slash == dir ? "/" : dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        }
-      int r = dfd >= 0 || dfd == AT_FDCWD ? clr_write_file_atomic_at (dfd, base, buf, n, 0644, err)
-                                          : clr_fail (err, errno, "open %s", dir);
-      if (dfd >= 0)
-        close (dfd);
-      if (r < 0)
-        goto kill_out;
-    }
+  if (o->pid_file && clr_write_pid_file (o->pid_file, pid, err) < 0)
+    goto kill_out;
   if (o->detach)
     {
       ret = 0;

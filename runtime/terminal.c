@@ -299,14 +299,6 @@ proxy_restore (struct proxy *p)
     (void) sigprocmask (SIG_SETMASK, &p->old_mask, NULL);
 }
 
-static int64_t
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Our window size (from whichever of stdin/stdout/stderr is a tty) onto MASTER; the
  * kernel then sends SIGWINCH to the container's foreground process group. */
 static void
@@ -428,7 +420,7 @@ clr_terminal_proxy (int master, int pidfd, clr_err *err)
         {
           /* ... but not forever: a daemonised child holding the slave and writing
            * continuously must not keep a finished `run` alive. */
-          int64_t left = drain_deadline - now_ms ();
+          int64_t left = drain_deadline - clr_now_ms ();
           if (left <= 0)
             break;
           wait_ms = left < 100 ? (int) left : 100;
@@ -452,7 +444,7 @@ clr_terminal_proxy (int master, int pidfd, clr_err *err)
       if (i_pid >= 0 && pfd[i_pid].revents)
         {
           exited = true;
-          drain_deadline = now_ms () + 2000;
+          drain_deadline = clr_now_ms () + 2000;
           stdin_open = false;
           in_len = in_off = 0;
           eof_pending = false;
@@ -527,5 +519,19 @@ clr_terminal_proxy (int master, int pidfd, clr_err *err)
             }
         }
     }
+  return 0;
+}
+
+int
+clr_console_prepare (const char *console_socket, int *send_fd, int *keep_fd, clr_err *err)
+{
+  *keep_fd = -1;
+  if (console_socket)
+    return clr_console_socket_connect (console_socket, send_fd, err);
+  int sp[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+    return clr_fail (err, errno, "socketpair");
+  *keep_fd = sp[0];
+  *send_fd = sp[1];
   return 0;
 }

@@ -23,6 +23,11 @@ int clr_send_fd (int sock, int fd, const char *name, clr_err *err);
 /* Receive one fd sent that way. */
 int clr_recv_fd (int sock, int *fd, clr_err *err);
 
+/* Where the container sends its pty master: the engine's --console-socket when
+ * given (*SEND_FD connected to it, *KEEP_FD -1), else a socketpair whose other end
+ * (*KEEP_FD) we keep to proxy the terminal ourselves. */
+int clr_console_prepare (const char *console_socket, int *send_fd, int *keep_fd, clr_err *err);
+
 /* Foreground `run`/`exec` with a terminal and no --console-socket: put our own stdin
  * in raw mode (when it is a tty), copy stdin -> MASTER and MASTER -> stdout, forward
  * window size changes, until MASTER hangs up or PIDFD (the container process) exits.

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -381,4 +382,29 @@ clr_rfc3339_now (char *buf, size_t len)
   gmtime_r (&ts.tv_sec, &tm);
   size_t n = strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf (buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+int
+clr_write_pid_file (const char *path, pid_t pid, clr_err *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char *copy2 = xstrdup (path);
+  const char *dir = dirname (copy);
+  const char *base = basename (copy2);
+  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return clr_fail (err, errno, "open pid file directory %s", dir);
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", pid);
+  if (clr_write_file_atomic_at (dfd, base, buf, n, 0644, err) < 0)
+    return clr_wrap (err, "write pid file %s", path);
+  return 0;
+}
+
+int64_t
+clr_now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

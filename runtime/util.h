@@ -76,6 +76,12 @@ int clr_write_all (int fd, const void *data, size_t len);
 int clr_remove_tree_at (int dirfd, const char *name, clr_err *err);
 
 /* ---- processes ---- */
+/* Write PID (no newline, as runc) to PATH atomically: temp file + rename, so a reader
+ * never sees a partial pid. */
+int clr_write_pid_file (const char *path, pid_t pid, clr_err *err);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t clr_now_ms (void);
+
 /* Field 22 of /proc/PID/stat (start time in clock ticks); 0 when the process is gone. */
 uint64_t clr_proc_start_time (pid_t pid);
 /* Open a pidfd for PID only if it still is the process that started at START_TIME
