@@ -18,6 +18,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "cgroup.h"
+#include "devices_bpf.h"
 #include "internal.h"
 #include "resources.h"
 #include "../runtime/util.h"
@@ -33,13 +34,8 @@ struct opt_u64
   uint64_t v;
 };
 
-struct res_dev
-{
-  bool allow;
-  char type;            /* 'a', 'b', 'c' */
-  int64_t major, minor; /* -1: any */
-  char access[4];
-};
+/* a device rule: the same struct the v2 BPF generator takes */
+#define res_dev clr_dev_rule
 
 struct res_wdev
 {
@@ -759,10 +755,25 @@ get_u64 (struct clr_cgroup *cg, const char *controller, const char *file, uint64
 
 /* runc's default allow-list, appended after the config's rules (runc 1.1 specconv
  * AllowedDevices) minus /dev/net/tun, which an untrusted sandbox has no use for. */
-static const char *const default_device_rules[] = {
-  "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:8 rwm",   "c 1:7 rwm",
-  "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm",
+static const struct clr_dev_rule default_device_rules[] = {
+  { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },    { true, 'c', 1, 3, "rwm" },
+  { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 7, "rwm" },    { true, 'c', 5, 0, "rwm" },
+  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 9, "rwm" },    { true, 'c', 136, -1, "rwm" },
+  { true, 'c', 5, 2, "rwm" },
 };
+
+/* v2: the config's rules then the defaults, compiled into one BPF program. */
+static int
+apply_devices_bpf (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
+{
+  size_t n = r->n_devices + CLR_ARRAY_SIZE (default_device_rules);
+  cleanup_free struct clr_dev_rule *all = xcalloc (n, sizeof *all);
+  memcpy (all, r->devices, r->n_devices * sizeof *all);
+  memcpy (all + r->n_devices, default_device_rules, sizeof default_device_rules);
+  if (cg->unified_fd < 0)
+    return 0;
+  return clr_devices_bpf_apply (cg->unified_fd, all, n, err);
+}
 
 static int write_device_rules (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err);
 
@@ -772,13 +783,7 @@ apply_devices (struct clr_cgroup *cg, const struct clr_cg_res *r, bool creating,
   if (!creating && !r->has_devices)
     return 0;
   if (is_v2 (cg))
-    {
-      /* TODO: cgroup v2 has no devices files: the allow-list is a BPF_CGROUP_DEVICE
-       * program attached to unified_fd (same rules, same default list).  Until then the
-       * device nodes the runtime creates in /dev are the only ones reachable; do not fail
-       * the default Docker/containerd rules over it. */
-      return 0;
-    }
+    return apply_devices_bpf (cg, r, err);
   if (clr_cg_v1_hier (cg, "devices") == NULL)
     {
       if (r->n_devices > 0)
@@ -811,9 +816,9 @@ write_device_rules (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *
 {
   if (set (cg, "devices", "devices.deny", "a", err) < 0)
     return -1;
-  for (size_t i = 0; i < r->n_devices; i++)
+  for (size_t i = 0; i < r->n_devices + CLR_ARRAY_SIZE (default_device_rules); i++)
     {
-      const struct res_dev *d = &r->devices[i];
+      const struct res_dev *d = i < r->n_devices ? &r->devices[i] : &default_device_rules[i - r->n_devices];
       char maj[24], min[24], rule[80];
       if (d->major < 0)
         snprintf (maj, sizeof maj, "*");
@@ -830,9 +835,6 @@ write_device_rules (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *
       if (set (cg, "devices", d->allow ? "devices.allow" : "devices.deny", rule, err) < 0)
         return -1;
     }
-  for (size_t i = 0; i < CLR_ARRAY_SIZE (default_device_rules); i++)
-    if (set (cg, "devices", "devices.allow", default_device_rules[i], err) < 0)
-      return -1;
   return 0;
 }
 
