@@ -1,4 +1,4 @@
-/* clawrun: private part of the cgroup layer, shared by cgroup.c and resources.c only. */
+/* clawrun: private part of the cgroup layer, shared by the cgroup layer's .c files. */
 #ifndef CLAWRUN_CGROUP_INTERNAL_H
 #define CLAWRUN_CGROUP_INTERNAL_H
 

@@ -32,6 +32,7 @@ int cmd_pause (struct clr_globals *g, int argc, char **argv);
 int cmd_resume (struct clr_globals *g, int argc, char **argv);
 int cmd_update (struct clr_globals *g, int argc, char **argv);
 int cmd_events (struct clr_globals *g, int argc, char **argv);
+int cmd_stats (struct clr_globals *g, int argc, char **argv);
 int cmd_features (struct clr_globals *g, int argc, char **argv);
 int cmd_spec (struct clr_globals *g, int argc, char **argv);
 

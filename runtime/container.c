@@ -556,12 +556,6 @@ clr_container_release (struct clr_container *c)
       }
 }
 
-static void
-release_p (struct clr_container *c)
-{
-  clr_container_release (c);
-}
-#define cleanup_container __attribute__ ((cleanup (release_p)))
 
 int
 clr_container_start (const struct clr_globals *g, const char *id, clr_err *err)

@@ -53,6 +53,12 @@ struct clr_container {
 int clr_container_load (const struct clr_globals *g, const char *id, bool lock,
                         struct clr_container *c, clr_err *err);
 void clr_container_release (struct clr_container *c);
+/* For a variable filled by clr_container_load (or zeroed with fds at -1 first). */
+static inline void clr_container_releasep (struct clr_container *c)
+{
+  clr_container_release (c);
+}
+#define cleanup_container __attribute__ ((cleanup (clr_container_releasep)))
 
 /* --- internal: between container.c and init.c --- */
 

@@ -31,6 +31,7 @@ static const struct
   { "resume", cmd_resume, false, "thaw a paused container" },
   { "update", cmd_update, false, "update the resource limits of a container" },
   { "events", cmd_events, false, "show container statistics and events" },
+  { "stats", cmd_stats, false, "show a snapshot of the resource usage of containers" },
   { "features", cmd_features, false, "show the features this runtime supports" },
   { "spec", cmd_spec, false, "create a starter config.json" },
 };
