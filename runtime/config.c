@@ -984,8 +984,8 @@ parse_rlimits (struct pctx *c, const struct jpath *p, yajl_val v, struct clr_pro
         return -1;
       /* setrlimit() would only say EINVAL, long after the config was accepted. */
       if (r[i].soft > r[i].hard)
-        return fail_at (c, ip, "soft limit %" PRIu64 " exceeds hard limit %" PRIu64, r[i].soft,
-                        r[i].hard);
+        return fail_at (c, ip, "%s: soft limit %" PRIu64 " exceeds hard limit %" PRIu64, r[i].name,
+                        r[i].soft, r[i].hard);
     }
   proc->rlimits = r;
   proc->n_rlimits = len;

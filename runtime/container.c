@@ -524,7 +524,7 @@ clr_container_load (const struct clr_globals *g, const char *id, bool lock, stru
     {
       if (err->code == ENOENT)
         {
-          clr_fail (err, 0, "container \"%s\" does not exist", id);
+          clr_fail (err, 0, "container %s does not exist", id);
           err->code = ENOENT;
         }
       return -1;
@@ -674,7 +674,7 @@ clr_container_delete (const struct clr_globals *g, const char *id, bool force, c
         return -1;
       if (force)
         return 0; /* gone already: a second `delete --force` succeeds (the shim does that) */
-      return clr_fail (err, 0, "container \"%s\" does not exist", id), err->code = ENOENT, -1;
+      return clr_fail (err, 0, "container %s does not exist", id), err->code = ENOENT, -1;
     }
   if (clr_state_read (c.dirfd, &c.state, err) < 0)
     {

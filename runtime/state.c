@@ -96,7 +96,7 @@ clr_state_dir_open (int rootfd, const char *id, bool lock, int *dirfd, clr_err *
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return clr_fail (err, 0, "container \"%s\" does not exist", id), err->code = ENOENT, -1;
+        return clr_fail (err, 0, "container %s does not exist", id), err->code = ENOENT, -1;
       return clr_fail (err, errno, "open state directory %s", id);
     }
   if (lock && flock (fd, LOCK_EX) < 0)

@@ -467,7 +467,7 @@ test_rejects (void)
               "process.rlimits[1].type: duplicate \"RLIMIT_NOFILE\"");
   expect_err (WITH_PROC (",'rlimits':[{'type':'RLIMIT_NOFILE','hard':1}]"), "process.rlimits[0].soft: missing");
   expect_err (WITH_PROC (",'rlimits':[{'type':'RLIMIT_NOFILE','soft':2,'hard':1}]"),
-              "process.rlimits[0]: soft limit 2 exceeds hard limit 1");
+              "process.rlimits[0]: RLIMIT_NOFILE: soft limit 2 exceeds hard limit 1");
   expect_err (WITH_PROC (",'rlimits':[{'type':'RLIMIT_NOFILE','soft':1,'hard':18446744073709551616}]"),
               "process.rlimits[0].hard: out of range (maximum 18446744073709551615)");
   expect_err (WITH_PROC (",'oomScoreAdj':1001"), "process.oomScoreAdj: out of range (-1000 to 1000)");
