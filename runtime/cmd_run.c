@@ -7,6 +7,7 @@
 #include "container.h"
 #include "exec.h"
 #include "log.h"
+#include "session.h"
 #include "util.h"
 
 int clr_parse_create_flags (int argc, char **argv, struct clr_create_opts *o, bool run, bool *detach,
@@ -15,6 +16,8 @@ int clr_parse_create_flags (int argc, char **argv, struct clr_create_opts *o, bo
 int
 cmd_run (struct clr_globals *g, int argc, char **argv)
 {
+  if (clr_session_requested (argc, argv))
+    return clr_session_main (g, argc, argv);
   struct clr_create_opts o = { 0 };
   bool detach = false, keep = false;
   int r = clr_parse_create_flags (argc, argv, &o, true, &detach, &keep);

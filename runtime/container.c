@@ -460,6 +460,8 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
         .unshare_flags = unshare_flags,
         .seccomp = c.seccomp,
         .state = &c.state,
+        .extra_env = o->extra_env,
+        .die_with_parent = o->die_with_parent,
       };
       memcpy (a.join_fds, c.join_fds, sizeof a.join_fds);
       memcpy (a.join_types, join_types, sizeof a.join_types);

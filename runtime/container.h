@@ -20,6 +20,11 @@ struct clr_create_opts {
   bool no_new_keyring;
   int preserve_fds;
   bool proxy_tty;              /* `run` in the foreground: keep the pty master ourselves */
+  /* Sessions: "K=V" added to the process environment right before execve, never
+   * written anywhere (secrets); and init dies with the session runner (PDEATHSIG kept
+   * to the end, re-armed after the credential change clears it). */
+  char *const *extra_env;
+  bool die_with_parent;
 };
 
 /* What a foreground `run` needs after create. */
@@ -83,6 +88,8 @@ struct clr_init_args {
                                   the cgroup, so the namespace is rooted there) */
   struct clr_seccomp_filter *seccomp;
   const struct clr_state *state;   /* for building the state JSON given to hooks */
+  char *const *extra_env;
+  bool die_with_parent;
 };
 
 /* Runs in the cloned child; never returns. */

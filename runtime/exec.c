@@ -16,6 +16,7 @@
 #include "../cgroup/cgroup.h"
 #include "container.h"
 #include "exec.h"
+#include "json.h"
 #include "log.h"
 #include "process.h"
 #include "sync.h"
@@ -103,6 +104,44 @@ clr_wait_foreground (pid_t pid, int pidfd, int tty_master, clr_err *err)
 }
 
 /* ---- exec ---- */
+
+/* A session (run --image) names its audit log in an annotation: every exec into it
+ * is recorded there. */
+static void
+audit_exec (const struct clr_config *cfg, const char *id, const struct clr_process *p, pid_t pid)
+{
+  const char *path = clr_config_annotation (cfg, "run.clawrun.audit-log");
+  if (path == NULL)
+    return;
+  yajl_gen g = clr_json_gen (false);
+  char now[64];
+  clr_rfc3339_now (now, sizeof now);
+  yajl_gen_map_open (g);
+  clr_json_str (g, "time");
+  clr_json_str (g, now);
+  clr_json_str (g, "event");
+  clr_json_str (g, "exec");
+  clr_json_str (g, "session");
+  clr_json_str (g, id);
+  clr_json_str (g, "pid");
+  yajl_gen_integer (g, pid);
+  clr_json_str (g, "uid");
+  yajl_gen_integer (g, p->user.uid);
+  clr_json_str (g, "command");
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < p->n_args; i++)
+    clr_json_str (g, p->args[i]);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+  cleanup_free char *line = clr_json_gen_take (g);
+  cleanup_close int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      size_t n = strlen (line);
+      line[n] = '\n';
+      (void) clr_write_all (fd, line, n + 1);
+    }
+}
 
 struct exec_process {
   struct clr_process p;  /* shallow copy of the base, with owned replacements below */
@@ -469,6 +508,7 @@ clr_container_exec (const struct clr_globals *g, const char *id, const struct cl
   struct clr_sync_msg m;
   if (clr_sync_expect (sync_parent, CLR_SYNC_READY, &m, err) < 0)
     goto kill_out;
+  audit_exec (cfg, id, proc, pid);
   if (o->pid_file && clr_write_pid_file (o->pid_file, pid, err) < 0)
     goto kill_out;
   if (o->detach)

@@ -183,6 +183,14 @@ prepare (struct clr_init_args *a, pid_t host_pid, char **exe, char ***envp, clr_
   if (clr_process_find_executable (p, exe, err) < 0)
     return -1;
   *envp = clr_process_environ (p);
+  if (a->extra_env && a->extra_env[0])
+    {
+      size_t n = clr_strv_len (*envp), m = clr_strv_len (a->extra_env);
+      *envp = xrealloc (*envp, (n + m + 1) * sizeof (char *));
+      for (size_t i = 0; i < m; i++)
+        (*envp)[n + i] = xstrdup (a->extra_env[i]);
+      (*envp)[n + m] = NULL;
+    }
   return 0;
 }
 
@@ -197,7 +205,13 @@ finalize (struct clr_init_args *a, const char *state_json, clr_err *err)
     .state_json = state_json,
     .userns = a->new_userns || clr_config_namespace (a->cfg, CLONE_NEWUSER) != NULL,
   };
-  return clr_process_finalize (a->cfg->process, &fo, err);
+  if (clr_process_finalize (a->cfg->process, &fo, err) < 0)
+    return -1;
+  /* setuid cleared the parent-death signal: a session's init must still die with
+   * the session runner (its timeout is the sandbox's promise) */
+  if (a->die_with_parent)
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+  return 0;
 }
 
 void
@@ -244,7 +258,8 @@ clr_init_main (struct clr_init_args *a)
   /* Only the exec.fifo, the sync socket and the preserved fds are left. */
   int keep2[] = { a->sync_fd, a->fifo_fd };
   clr_close_fds_except (3 + a->preserve_fds, keep2, 2);
-  prctl (PR_SET_PDEATHSIG, 0);
+  if (!a->die_with_parent)
+    prctl (PR_SET_PDEATHSIG, 0);
   if (clr_sync_send (a->sync_fd, CLR_SYNC_READY, 0, NULL, &err) < 0)
     _exit (1);
   close (a->sync_fd);
