@@ -658,6 +658,9 @@ destroy (struct clr_container *c, const char *id, clr_err *err)
       if (run_hooks_with_state (cfg, CLR_HOOK_POSTSTOP, c->state, CLR_STATUS_STOPPED, &herr) < 0)
         clr_warn ("%s", herr.msg);
     }
+  /* a session runner killed with -9 leaves its (by then empty) session directory */
+  cleanup_free char *sessdir = xasprintf ("sessions/%s", id);
+  unlinkat (c->rootfd, sessdir, AT_REMOVEDIR);
   return clr_state_dir_remove (c->rootfd, id, err);
 }
 

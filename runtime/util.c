@@ -77,6 +77,7 @@ clr_strv_freep (char ***v)
   for (char **p = *v; *p; p++)
     free (*p);
   free (*v);
+  *v = NULL;
 }
 
 bool
