@@ -251,3 +251,65 @@ function nothing_left() {
 	[ "$status" -eq 0 ]
 	nothing_left
 }
+
+# --- OCI image layouts -------------------------------------------------------------
+
+function oci_image() {
+	OCI=$TESTDIR/oci
+	"$REPO_ROOT/scripts/mkimage-oci" "$OCI" "$@" >/dev/null 2>&1 || fail "mkimage-oci failed"
+	CACHE=$TESTDIR/cache
+	IMG=oci:$OCI
+}
+
+@test "session: an OCI layout with two layers, a whiteout and an opaque dir" {
+	oci_image
+	session --layer-cache "$CACHE" -- sh -c 'test -e /etc/deleteme && echo deleteme-visible; ls /opq; cat /etc/layer2 >/dev/null && echo layer2; echo "FOO=$FOO"; id -u'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *deleteme-visible* ]]
+	[[ "$output" == *layer2* ]]
+	[[ "$output" == *"FOO=bar"* ]]
+	[ "${lines[-1]}" = 1000 ]
+	# the opaque directory shows only the upper layer's file
+	[ "$(printf '%s\n' "$output" | sed -n 1p)" != "" ]
+	nothing_left
+}
+
+@test "session: the layer cache is reused on the second run" {
+	oci_image
+	session --layer-cache "$CACHE" -- true
+	[ "$status" -eq 0 ]
+	local before
+	before=$(find "$CACHE" -mindepth 2 -maxdepth 2 -type d -printf '%i %T@\n' | sort)
+	session --layer-cache "$CACHE" -- true
+	[ "$status" -eq 0 ]
+	[ "$(find "$CACHE" -mindepth 2 -maxdepth 2 -type d -printf '%i %T@\n' | sort)" = "$before" ]
+}
+
+@test "session: a layer with a wrong digest is refused and leaves nothing" {
+	oci_image --corrupt-layer
+	session --layer-cache "$CACHE" -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"digest mismatch"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	[ -z "$(find "$CACHE" -name '.tmp-*' 2>/dev/null)" ]
+	nothing_left
+}
+
+@test "session: hostile layers are refused (.., absolute, symlink out, hardlink out, device)" {
+	for evil in dotdot abs symlink-out hardlink-out device; do
+		rm -rf "$TESTDIR/oci" "$TESTDIR/cache"
+		oci_image --evil "$evil"
+		session --layer-cache "$CACHE" -- true
+		[ "$status" -ne 0 ] || fail "--evil $evil accepted"
+		[ "${#lines[@]}" -eq 1 ] || fail "$evil: not one line: $output"
+	done
+	nothing_left
+}
+
+@test "session: a missing tag is an error naming it" {
+	oci_image
+	IMG=oci:$OCI:v9
+	session --layer-cache "$CACHE" -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'"v9"'* ]]
+}
