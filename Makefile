@@ -37,6 +37,13 @@ all: clawrun
 clawrun: $(LIB_OBJS) $(CMD_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# clawrun-check: the static escape-attempt program `clawrun verify` runs in sessions.
+all: $(B)/clawrun-check
+clawrun: | $(B)/clawrun-check
+$(B)/clawrun-check: tools/check/check.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter -o $@ tools/check/check.c
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -60,6 +67,7 @@ demo: deps
 
 install: clawrun
 	install -D -m 0755 clawrun $(DESTDIR)$(BINDIR)/clawrun
+	install -D -m 0755 $(B)/clawrun-check $(DESTDIR)$(PREFIX)/libexec/clawrun/clawrun-check
 
 clean:
 	rm -rf $(B) clawrun

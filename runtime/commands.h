@@ -35,6 +35,7 @@ int cmd_events (struct clr_globals *g, int argc, char **argv);
 int cmd_stats (struct clr_globals *g, int argc, char **argv);
 int cmd_features (struct clr_globals *g, int argc, char **argv);
 int cmd_spec (struct clr_globals *g, int argc, char **argv);
+int cmd_verify (struct clr_globals *g, int argc, char **argv);
 
 /* Print "clawrun: <msg>" for a usage error and return exit status 1 (runc: 1). */
 int clr_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

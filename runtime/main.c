@@ -34,6 +34,7 @@ static const struct
   { "stats", cmd_stats, false, "show a snapshot of the resource usage of containers" },
   { "features", cmd_features, false, "show the features this runtime supports" },
   { "spec", cmd_spec, false, "create a starter config.json" },
+  { "verify", cmd_verify, false, "check that the session sandbox holds on this host" },
 };
 
 static void

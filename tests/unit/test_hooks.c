@@ -311,7 +311,7 @@ test_fds_and_signals (void)
   sigaction (SIGUSR2, &old_sa, NULL);
   cleanup_free char *got2 = slurp (out2);
   TAP_OK (r == 0 && got2 && strcmp (got2, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n") == 0,
-          "signal mask and dispositions are reset");
+          "signal mask and dispositions are reset (%s)", got2 ? got2 : "no output");
 }
 
 /* With our stdout closed, the hook's fd 1 is /dev/null, not its first open file. */
