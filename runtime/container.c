@@ -73,8 +73,8 @@ validate_config (const struct clr_config *cfg, const struct clr_create_opts *o, 
     return clr_fail (err, 0, "linux.uidMappings: requires a new user namespace");
   if (new_user && (!cfg->linux.n_uid_mappings || !cfg->linux.n_gid_mappings))
     return clr_fail (err, 0, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
-  if (cfg->linux.has_time_offsets)
-    return clr_fail (err, EOPNOTSUPP, "linux.timeOffsets");
+  if (cfg->linux.has_time_offsets && !has_new_ns (cfg, CLONE_NEWTIME))
+    return clr_fail (err, 0, "linux.timeOffsets: requires a new time namespace");
   const struct clr_namespace *user = clr_config_namespace (cfg, CLONE_NEWUSER);
   bool joins = false;
   for (size_t i = 0; i < cfg->linux.n_namespaces; i++)
@@ -433,6 +433,28 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
     {
       clr_fail (err, errno, "join pid namespace %s", clr_config_namespace (cfg, CLONE_NEWPID)->path);
       goto out;
+    }
+
+  if (cfg->linux.has_time_offsets)
+    {
+      /* Offsets can only be set while no process is in the namespace: make it ours
+       * for children only (unshare does not move the caller), set them, and let init
+       * be born into it. */
+      char offs[128];
+      snprintf (offs, sizeof offs, "monotonic %lld %u\nboottime %lld %u\n",
+                (long long) cfg->linux.time_offset_monotonic_secs, cfg->linux.time_offset_monotonic_nanosecs,
+                (long long) cfg->linux.time_offset_boottime_secs, cfg->linux.time_offset_boottime_nanosecs);
+      if (unshare (CLONE_NEWTIME) < 0)
+        {
+          clr_fail (err, errno, "linux.timeOffsets: unshare the time namespace");
+          goto out;
+        }
+      if (clr_proc_write (c.procfd, "self/timens_offsets", offs, err) < 0)
+        {
+          clr_wrap (err, "linux.timeOffsets");
+          goto out;
+        }
+      clone_flags &= ~CLONE_NEWTIME;
     }
 
   bool into_cgroup = false;
