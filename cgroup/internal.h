@@ -40,6 +40,23 @@ const struct clr_cg_hier *clr_cg_unified_hier (struct clr_cgroup *cg);
 /* "<mount><cgroup path>", malloc'd. */
 char *clr_cg_dir (struct clr_cgroup *cg, const struct clr_cg_hier *h);
 
+static inline bool
+clr_cg_is_v2 (struct clr_cgroup *cg)
+{
+  return cg->mode == CLR_CGROUP_UNIFIED;
+}
+
+/* The directory with CONTROLLER's files: the cgroup2 directory on pure v2, the
+ * controller's v1 hierarchy otherwise; NULL (malloc'd otherwise) when the host has
+ * none. */
+static inline char *
+clr_cg_ctrl_dir (struct clr_cgroup *cg, const char *controller)
+{
+  const struct clr_cg_hier *h
+      = clr_cg_is_v2 (cg) ? clr_cg_unified_hier (cg) : clr_cg_v1_hier (cg, controller);
+  return h ? clr_cg_dir (cg, h) : NULL;
+}
+
 /* Does the whitespace-separated LIST contain WORD? */
 bool clr_cg_has_word (const char *list, const char *word);
 

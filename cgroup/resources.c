@@ -618,29 +618,15 @@ clr_cg_res_parse (const void *resources_json, struct clr_cg_res **out, clr_err *
 
 /* ================================================================ writing */
 
-static bool
-is_v2 (struct clr_cgroup *cg)
-{
-  return cg->mode == CLR_CGROUP_UNIFIED;
-}
 
-/* The directory with CONTROLLER's files: the cgroup2 directory on pure v2, the
- * controller's v1 hierarchy otherwise; NULL when the host has none. */
-static char *
-ctrl_dir (struct clr_cgroup *cg, const char *controller)
-{
-  const struct clr_cg_hier *h
-      = is_v2 (cg) ? clr_cg_unified_hier (cg) : clr_cg_v1_hier (cg, controller);
-  return h ? clr_cg_dir (cg, h) : NULL;
-}
 
 static bool
 has_controller (struct clr_cgroup *cg, const char *controller)
 {
-  cleanup_free char *dir = ctrl_dir (cg, controller);
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, controller);
   if (dir == NULL)
     return false;
-  if (!is_v2 (cg) || controller == NULL || strcmp (controller, "cgroup") == 0)
+  if (!clr_cg_is_v2 (cg) || controller == NULL || strcmp (controller, "cgroup") == 0)
     return true;
   cleanup_free char *path = xasprintf ("%s/cgroup.controllers", dir);
   cleanup_free char *list = NULL;
@@ -653,7 +639,7 @@ has_controller (struct clr_cgroup *cg, const char *controller)
 static bool
 has_file (struct clr_cgroup *cg, const char *controller, const char *file)
 {
-  cleanup_free char *dir = ctrl_dir (cg, controller);
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, controller);
   if (dir == NULL)
     return false;
   cleanup_free char *path = xasprintf ("%s/%s", dir, file);
@@ -673,7 +659,7 @@ static int
 set_x (struct clr_cgroup *cg, const char *controller, const char *file, const char *value,
        bool unlimited, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, controller);
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, controller);
   if (dir == NULL)
     return unlimited ? 0 : not_available (controller, file, value, err);
   cleanup_free char *path = xasprintf ("%s/%s", dir, file);
@@ -733,7 +719,7 @@ static int
 get_u64 (struct clr_cgroup *cg, const char *controller, const char *file, uint64_t *out,
          clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, controller);
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, controller);
   if (dir == NULL)
     return clr_fail (err, 0, "read %s: the %s controller is not available", file, controller);
   cleanup_free char *path = xasprintf ("%s/%s", dir, file);
@@ -782,7 +768,7 @@ apply_devices (struct clr_cgroup *cg, const struct clr_cg_res *r, bool creating,
 {
   if (!creating && !r->has_devices)
     return 0;
-  if (is_v2 (cg))
+  if (clr_cg_is_v2 (cg))
     return apply_devices_bpf (cg, r, err);
   if (clr_cg_v1_hier (cg, "devices") == NULL)
     {
@@ -960,7 +946,7 @@ apply_memory (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
     warn ("linux.resources.memory.kernel is ignored");
   if (r->memory.kernel_tcp.set && r->memory.kernel_tcp.v != 0)
     warn ("linux.resources.memory.kernelTCP is ignored");
-  return is_v2 (cg) ? apply_memory_v2 (cg, r, err) : apply_memory_v1 (cg, r, err);
+  return clr_cg_is_v2 (cg) ? apply_memory_v2 (cg, r, err) : apply_memory_v1 (cg, r, err);
 }
 
 /* ---- cpu, cpuset */
@@ -1211,7 +1197,7 @@ apply_hugetlb (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
   for (size_t i = 0; i < r->n_hugepages; i++)
     {
       cleanup_free char *file = xasprintf ("hugetlb.%s.%s", r->hugepages[i].page_size,
-                                           is_v2 (cg) ? "max" : "limit_in_bytes");
+                                           clr_cg_is_v2 (cg) ? "max" : "limit_in_bytes");
       if (set_u64 (cg, "hugetlb", file, r->hugepages[i].limit, err) < 0)
         return -1;
     }
@@ -1221,7 +1207,7 @@ apply_hugetlb (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
 static int
 apply_network (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
 {
-  if (is_v2 (cg))
+  if (clr_cg_is_v2 (cg))
     {
       /* net_cls/net_prio have no v2 counterpart (tag traffic with cgroup BPF instead) */
       if (r->net.class_id.set || r->net.n_prio > 0)
@@ -1267,7 +1253,7 @@ apply_unified (struct clr_cgroup *cg, const struct clr_cg_res *r, clr_err *err)
 {
   if (r->n_unified == 0)
     return 0;
-  if (!is_v2 (cg))
+  if (!clr_cg_is_v2 (cg))
     return clr_fail (err, 0, "linux.resources.unified: requires cgroup v2");
   for (size_t i = 0; i < r->n_unified; i++)
     {
@@ -1285,9 +1271,9 @@ clr_cg_res_apply (struct clr_cgroup *cg, const struct clr_cg_res *r, bool creati
 {
   if (apply_cpuset (cg, r, err) < 0 || apply_devices (cg, r, creating, err) < 0
       || apply_memory (cg, r, err) < 0
-      || (is_v2 (cg) ? apply_cpu_v2 (cg, r, err) : apply_cpu_v1 (cg, r, err)) < 0
+      || (clr_cg_is_v2 (cg) ? apply_cpu_v2 (cg, r, err) : apply_cpu_v1 (cg, r, err)) < 0
       || apply_pids (cg, r, err) < 0
-      || (is_v2 (cg) ? apply_blkio_v2 (cg, r, err) : apply_blkio_v1 (cg, r, err)) < 0
+      || (clr_cg_is_v2 (cg) ? apply_blkio_v2 (cg, r, err) : apply_blkio_v1 (cg, r, err)) < 0
       || apply_hugetlb (cg, r, err) < 0 || apply_network (cg, r, err) < 0
       || apply_rdma (cg, r, err) < 0 || apply_unified (cg, r, err) < 0)
     return -1;

@@ -26,21 +26,7 @@
 /* Larger stat files than this are an error (memory.stat is a few KiB). */
 #define MAX_STAT_FILE (1 << 20)
 
-static bool
-is_v2 (struct clr_cgroup *cg)
-{
-  return cg->mode == CLR_CGROUP_UNIFIED;
-}
 
-/* The directory holding CONTROLLER's files (the cgroup2 directory on pure v2), or NULL
- * when the host has no such controller. */
-static char *
-ctrl_dir (struct clr_cgroup *cg, const char *controller)
-{
-  const struct clr_cg_hier *h
-      = is_v2 (cg) ? clr_cg_unified_hier (cg) : clr_cg_v1_hier (cg, controller);
-  return h ? clr_cg_dir (cg, h) : NULL;
-}
 
 static bool
 dir_exists (const char *path)
@@ -168,8 +154,8 @@ parse_u64_list (const char *s, uint64_t **out, size_t *n)
 static int
 cpu_v1 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *acct = ctrl_dir (cg, "cpuacct");
-  cleanup_free char *cpu = ctrl_dir (cg, "cpu");
+  cleanup_free char *acct = clr_cg_ctrl_dir (cg, "cpuacct");
+  cleanup_free char *cpu = clr_cg_ctrl_dir (cg, "cpu");
   cleanup_free char *buf = NULL;
   if (read_u64 (acct, "cpuacct.usage", &s->cpu.total, err) < 0)
     return -1;
@@ -234,7 +220,7 @@ cpu_v1 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 static int
 cpu_v2 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "cpu");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "cpu");
   cleanup_free char *buf = NULL;
   int r = read_opt (dir, "cpu.stat", &buf, err);
   if (r <= 0)
@@ -257,12 +243,12 @@ cpu_v2 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 int
 clr_cgroup_cpu_usage (struct clr_cgroup *cg, uint64_t *ns, clr_err *err)
 {
-  if (!is_v2 (cg))
+  if (!clr_cg_is_v2 (cg))
     {
-      cleanup_free char *acct = ctrl_dir (cg, "cpuacct");
+      cleanup_free char *acct = clr_cg_ctrl_dir (cg, "cpuacct");
       return read_u64 (acct, "cpuacct.usage", ns, err);
     }
-  cleanup_free char *dir = ctrl_dir (cg, "cpu");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "cpu");
   uint64_t us;
   if (read_kv (dir, "cpu.stat", "usage_usec", &us, NULL, err) < 0)
     return -1;
@@ -310,17 +296,17 @@ parse_cpuset_list (const char *s, uint16_t **out, size_t *n)
 static int
 cpuset_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "cpuset");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "cpuset");
   cleanup_free char *cpus = NULL, *mems = NULL;
   /* v2: what the cgroup actually gets (cpuset.cpus is often empty: inherit) */
-  if (read_opt (dir, is_v2 (cg) ? "cpuset.cpus.effective" : "cpuset.cpus", &cpus, err) < 0
-      || read_opt (dir, is_v2 (cg) ? "cpuset.mems.effective" : "cpuset.mems", &mems, err) < 0)
+  if (read_opt (dir, clr_cg_is_v2 (cg) ? "cpuset.cpus.effective" : "cpuset.cpus", &cpus, err) < 0
+      || read_opt (dir, clr_cg_is_v2 (cg) ? "cpuset.mems.effective" : "cpuset.mems", &mems, err) < 0)
     return -1;
   if (cpus)
     parse_cpuset_list (cpus, &s->cpuset.cpus, &s->cpuset.n_cpus);
   if (mems)
     parse_cpuset_list (mems, &s->cpuset.mems, &s->cpuset.n_mems);
-  if (is_v2 (cg))
+  if (clr_cg_is_v2 (cg))
     return 0;
   static const char *const files[] = {
     "cpuset.cpu_exclusive",      "cpuset.mem_hardwall",        "cpuset.mem_exclusive",
@@ -394,7 +380,7 @@ mem_entry_v1 (const char *dir, const char *prefix, struct clr_cgroup_mem_entry *
 static int
 memory_v1 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "memory");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "memory");
   if (mem_entry_v1 (dir, "memory", &s->memory.usage, err) < 0
       || mem_entry_v1 (dir, "memory.memsw", &s->memory.swap, err) < 0
       || mem_entry_v1 (dir, "memory.kmem", &s->memory.kernel, err) < 0
@@ -423,7 +409,7 @@ mem_entry_v2 (const char *dir, const char *prefix, struct clr_cgroup_mem_entry *
 static int
 memory_v2 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "memory");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "memory");
   if (mem_entry_v2 (dir, "memory", &s->memory.usage, err) < 0
       || mem_entry_v2 (dir, "memory.swap", &s->memory.swap, err) < 0 || read_raw (dir, s, err) < 0)
     return -1;
@@ -442,7 +428,7 @@ memory_v2 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 static int
 pids_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "pids");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "pids");
   if (read_u64 (dir, "pids.current", &s->pids.current, err) < 0
       || read_u64 (dir, "pids.max", &s->pids.limit, err) < 0)
     return -1;
@@ -488,7 +474,7 @@ blkio_v1_file (const char *dir, const char *file, struct clr_cgroup_blkio_entry 
 static int
 blkio_v1 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "blkio");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "blkio");
   /* runc's order: the I/O scheduler's own counters (BFQ, then CFQ) when they have
    * anything, else the throttling layer's, which sees every request */
   static const char *const prefixes[] = { "blkio.bfq.", "blkio.", "blkio.throttle." };
@@ -508,7 +494,7 @@ blkio_v1 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 static int
 blkio_v2 (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "io");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "io");
   cleanup_free char *buf = NULL;
   int r = read_opt (dir, "io.stat", &buf, err);
   if (r <= 0)
@@ -565,7 +551,7 @@ hugepage_name (const char *dirent, char *out, size_t len)
 static int
 hugetlb_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "hugetlb");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "hugetlb");
   if (dir == NULL || !dir_exists (dir))
     return 0;
   DIR *d = opendir ("/sys/kernel/mm/hugepages");
@@ -580,8 +566,8 @@ hugetlb_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
         continue;
       struct clr_cgroup_hugetlb h = { 0 };
       snprintf (h.size, sizeof h.size, "%s", size);
-      cleanup_free char *usage = xasprintf ("hugetlb.%s.%s", size, is_v2 (cg) ? "current" : "usage_in_bytes");
-      cleanup_free char *limit_file = xasprintf ("hugetlb.%s.%s", size, is_v2 (cg) ? "max" : "limit_in_bytes");
+      cleanup_free char *usage = xasprintf ("hugetlb.%s.%s", size, clr_cg_is_v2 (cg) ? "current" : "usage_in_bytes");
+      cleanup_free char *limit_file = xasprintf ("hugetlb.%s.%s", size, clr_cg_is_v2 (cg) ? "max" : "limit_in_bytes");
       cleanup_free char *probe = NULL;
       int r = read_opt (dir, limit_file, &probe, err);
       if (r < 0)
@@ -596,7 +582,7 @@ hugetlb_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
           ret = -1;
           break;
         }
-      if (is_v2 (cg))
+      if (clr_cg_is_v2 (cg))
         {
           /* no max usage in v2; failcnt is the "max" count of hugetlb.SIZE.events */
           cleanup_free char *events = xasprintf ("hugetlb.%s.events", size);
@@ -630,7 +616,7 @@ hugetlb_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *s, clr_err *err)
 static bool
 cgroup_exists (struct clr_cgroup *cg)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "memory");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "memory");
   if (dir == NULL)
     {
       struct clr_cg_priv *p = clr_cg_priv (cg);
@@ -664,10 +650,10 @@ clr_cgroup_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *out, clr_err *
   memset (out, 0, sizeof *out);
   if (!cgroup_exists (cg))
     return clr_fail (err, ENOENT, "cgroup %s", cg->path);
-  int r = is_v2 (cg) ? cpu_v2 (cg, out, err) : cpu_v1 (cg, out, err);
-  if (r < 0 || cpuset_stats (cg, out, err) < 0 || (is_v2 (cg) ? memory_v2 (cg, out, err) : memory_v1 (cg, out, err)) < 0
+  int r = clr_cg_is_v2 (cg) ? cpu_v2 (cg, out, err) : cpu_v1 (cg, out, err);
+  if (r < 0 || cpuset_stats (cg, out, err) < 0 || (clr_cg_is_v2 (cg) ? memory_v2 (cg, out, err) : memory_v1 (cg, out, err)) < 0
       || pids_stats (cg, out, err) < 0
-      || (is_v2 (cg) ? blkio_v2 (cg, out, err) : blkio_v1 (cg, out, err)) < 0
+      || (clr_cg_is_v2 (cg) ? blkio_v2 (cg, out, err) : blkio_v1 (cg, out, err)) < 0
       || hugetlb_stats (cg, out, err) < 0)
     return clr_wrap (err, "stats of cgroup %s", cg->path);
   return 0;
@@ -678,8 +664,8 @@ clr_cgroup_stats (struct clr_cgroup *cg, struct clr_cgroup_stats *out, clr_err *
 int
 clr_cgroup_oom_kills (struct clr_cgroup *cg, uint64_t *count, bool *available, clr_err *err)
 {
-  cleanup_free char *dir = ctrl_dir (cg, "memory");
-  return read_kv (dir, is_v2 (cg) ? "memory.events" : "memory.oom_control", "oom_kill", count,
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "memory");
+  return read_kv (dir, clr_cg_is_v2 (cg) ? "memory.events" : "memory.oom_control", "oom_kill", count,
                   available, err);
 }
 
@@ -687,10 +673,10 @@ int
 clr_cgroup_oom_notifier (struct clr_cgroup *cg, int *fd, clr_err *err)
 {
   *fd = -1;
-  cleanup_free char *dir = ctrl_dir (cg, "memory");
+  cleanup_free char *dir = clr_cg_ctrl_dir (cg, "memory");
   if (dir == NULL)
     return 0;
-  if (is_v2 (cg))
+  if (clr_cg_is_v2 (cg))
     {
       /* the kernel signals a modification of memory.events on every counter change */
       cleanup_free char *path = xasprintf ("%s/memory.events", dir);
