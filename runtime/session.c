@@ -58,7 +58,7 @@ strv_clear (struct strv *s)
 
 struct session_opts {
   char *image, *name, *workdir, *user, *hostname, *export_to, *audit_log, *seccomp, *network,
-      *layer_cache;
+      *layer_cache, *entrypoint;
   struct strv env, env_files, volumes, secrets, exports, caps, allow, block, args;
   bool interactive, tty, dry_run;
   uint64_t memory, pids, workspace_size, tmp_size;
@@ -70,7 +70,7 @@ static void
 opts_free (struct session_opts *o)
 {
   char **s[] = { &o->image, &o->name, &o->workdir, &o->user, &o->hostname, &o->export_to,
-                 &o->audit_log, &o->seccomp, &o->network, &o->layer_cache };
+                 &o->audit_log, &o->seccomp, &o->network, &o->layer_cache, &o->entrypoint };
   for (size_t i = 0; i < CLR_ARRAY_SIZE (s); i++)
     free (*s[i]);
   struct strv *v[] = { &o->env, &o->env_files, &o->volumes, &o->secrets, &o->exports,
@@ -161,7 +161,7 @@ bad:
 enum {
   O_IMAGE = 256, O_NAME, O_ENV_FILE, O_HOSTNAME, O_MEMORY, O_CPUS, O_PIDS, O_WS, O_TMP, O_TIMEOUT,
   O_GRACE, O_SECRET, O_EXPORT, O_EXPORT_TO, O_AUDIT, O_SECCOMP, O_CAP_ADD, O_NETWORK, O_ALLOW,
-  O_BLOCK, O_PROFILE, O_DRY_RUN, O_LAYER_CACHE,
+  O_BLOCK, O_PROFILE, O_DRY_RUN, O_LAYER_CACHE, O_ENTRYPOINT,
 };
 
 static const struct option session_options[] = {
@@ -194,6 +194,7 @@ static const struct option session_options[] = {
   { "profile", required_argument, NULL, O_PROFILE },
   { "dry-run", no_argument, NULL, O_DRY_RUN },
   { "layer-cache", required_argument, NULL, O_LAYER_CACHE },
+  { "entrypoint", required_argument, NULL, O_ENTRYPOINT },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -226,6 +227,7 @@ static const char *const session_help_lines[] = {
   "--profile FILE", "all of these options as one JSON document; flags override it",
   "--dry-run", "print the OCI config the session would run, and exit",
   "--layer-cache DIR", "image layer cache (default " CLR_DEFAULT_LAYER_CACHE ")",
+  "--entrypoint CMD", "replace the image's Entrypoint (\"\" clears it)",
   NULL,
 };
 
@@ -318,6 +320,9 @@ apply_option (struct session_opts *o, int c, const char *arg, clr_err *err)
       break;
     case O_LAYER_CACHE:
       set_str (&o->layer_cache, arg);
+      break;
+    case O_ENTRYPOINT:
+      set_str (&o->entrypoint, arg);
       break;
     default:
       return clr_fail (err, 0, "internal: unknown option %d", c);
@@ -412,7 +417,7 @@ parse_session_args (int argc, char **argv, struct session_opts *o, bool *help, c
       return -1;
   optind = 0;
   /* Lists given on the command line replace the profile's. */
-  bool seen[O_LAYER_CACHE + 1] = { 0 };
+  bool seen[O_ENTRYPOINT + 1] = { 0 };
   while ((c = getopt_long (argc, argv, shortopts, session_options, NULL)) != -1)
     {
       if (c == 'h')
@@ -712,12 +717,18 @@ build_plan (const struct session_opts *o, struct session_plan *p, clr_err *err)
   strv_clear (&extra);
   env_set (&p->env, "HOME=/workspace");
   /* command: Docker's rules: args replace Cmd, Entrypoint stays */
-  for (size_t i = 0; p->img->entrypoint && p->img->entrypoint[i]; i++)
-    strv_push (&p->argv, p->img->entrypoint[i]);
+  if (o->entrypoint)
+    {
+      if (o->entrypoint[0])
+        strv_push (&p->argv, o->entrypoint);
+    }
+  else
+    for (size_t i = 0; p->img->entrypoint && p->img->entrypoint[i]; i++)
+      strv_push (&p->argv, p->img->entrypoint[i]);
   if (o->args.n)
     for (size_t i = 0; i < o->args.n; i++)
       strv_push (&p->argv, o->args.v[i]);
-  else
+  else if (o->entrypoint == NULL) /* docker: --entrypoint also drops the image's Cmd */
     for (size_t i = 0; p->img->cmd && p->img->cmd[i]; i++)
       strv_push (&p->argv, p->img->cmd[i]);
   if (p->argv.n == 0)
@@ -776,12 +787,12 @@ jcaps (yajl_gen g, uint64_t caps)
     {
       clr_json_str (g, sets[s]);
       yajl_gen_array_open (g);
-      /* inheritable and ambient stay empty: a non-root process keeps what it was given
-       * only through effective/permitted (CVE-2022-29162) */
-      if (s < 3)
-        for (int c = 0; c <= clr_cap_last (); c++)
-          if (caps & (1ULL << c))
-            clr_json_str (g, clr_cap_name (c));
+      /* --cap-add must work for the default non-root user, which only ambient
+       * capabilities survive execve for; inheritable holds exactly those (the kernel
+       * requires it) and nothing else (CVE-2022-29162) */
+      for (int c = 0; c <= clr_cap_last (); c++)
+        if (caps & (1ULL << c))
+          clr_json_str (g, clr_cap_name (c));
       yajl_gen_array_close (g);
     }
   yajl_gen_map_close (g);
@@ -1276,6 +1287,15 @@ clr_session_main (struct clr_globals *g, int argc, char **argv)
   int wd_pipe[2] = { -1, -1 };
   pid_t wd = -1;
 
+  /* ^C or SIGTERM during setup must not leave a half-built session: hold them until
+   * the container runs, then the foreground wait forwards them to it */
+  sigset_t hold, old_mask;
+  sigemptyset (&hold);
+  sigaddset (&hold, SIGINT);
+  sigaddset (&hold, SIGTERM);
+  sigaddset (&hold, SIGHUP);
+  sigaddset (&hold, SIGQUIT);
+  sigprocmask (SIG_BLOCK, &hold, &old_mask);
   if (parse_session_args (argc, argv, &o, &help, &err) < 0)
     {
       clr_log_error (&err);
@@ -1434,5 +1454,6 @@ out:
   strv_clear (&exported);
   plan_free (&p);
   opts_free (&o);
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
   return status;
 }

@@ -313,3 +313,29 @@ function oci_image() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'"v9"'* ]]
 }
+
+@test "session: --cap-add grants the capability to the default non-root user" {
+	session --cap-add NET_BIND_SERVICE -- grep -E '^Cap(Eff|Inh)' /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"CapEff:	0000000000000400"* ]]
+	[[ "$output" == *"CapInh:	0000000000000400"* ]]
+}
+
+@test "session: --entrypoint replaces the image's entrypoint and Cmd" {
+	session --entrypoint /bin/echo -- hi there
+	[ "$status" -eq 0 ]
+	[ "$output" = "hi there" ]
+}
+
+@test "session: SIGTERM to the runner reaches the session's command" {
+	"$CLAWRUN" --root "$ROOT" run --image "$IMG" --name "$CT" -- sh -c 'trap "echo got-term; exit 3" TERM; sleep 30 & wait' >"$TESTDIR/out" 2>&1 &
+	local runner=$!
+	retry 50 0.1 sh -c "\"$CLAWRUN\" --root \"$ROOT\" state $CT | grep -q running"
+	sleep 0.3
+	kill -TERM "$runner"
+	local rc=0
+	wait "$runner" || rc=$?
+	[ "$rc" -eq 3 ]
+	grep -q got-term "$TESTDIR/out"
+	nothing_left
+}
