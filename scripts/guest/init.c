@@ -264,6 +264,21 @@ static void make_readonly(void)
 		warn("cannot make %s read-only: %s", ro, strerror(errno));
 }
 
+/* A checkout under the host's /tmp (CI clones can live there) would be hidden by the
+ * guest's fresh /tmp: bind it back, read-only, straight from the host root. */
+static void expose_repo_under_tmp(void)
+{
+	char src[4200], dst[4200];
+	if (strncmp(ro, "/tmp/", 5) != 0)
+		return;
+	snprintf(src, sizeof src, "/lower%s", ro);
+	snprintf(dst, sizeof dst, N "%s", ro);
+	mkdir_p(dst, 0755);
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+	    mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
+		warn("cannot show %s in the guest: %s", ro, strerror(errno));
+}
+
 int main(void)
 {
 	static const char *const links[][2] = {{"/proc/self/fd", N "/dev/fd"},
@@ -344,6 +359,7 @@ int main(void)
 	make_readonly();
 	/* Last: the module tree or the read-only directory may be under the host's /tmp. */
 	do_mount("tmp", N "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	expose_repo_under_tmp();
 	mark("root ready");
 
 	/* switch_root: the initramfs (a few MiB) stays, unreachable. */
