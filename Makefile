@@ -8,7 +8,7 @@ BINDIR ?= $(PREFIX)/bin
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS := yajl libseccomp libcap libarchive libcrypto
+PKGS := yajl libseccomp libcap libarchive libcrypto libsystemd
 CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \

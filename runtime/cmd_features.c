@@ -150,7 +150,7 @@ gen_features (yajl_gen g)
   yajl_gen_map_open (g);
   clr_cli_kv_bool (g, "v1", true);
   clr_cli_kv_bool (g, "v2", true);
-  clr_cli_kv_bool (g, "systemd", false);
+  clr_cli_kv_bool (g, "systemd", true); /* the driver is built in (sd-bus) */
   clr_cli_kv_bool (g, "systemdUser", false);
   clr_cli_kv_bool (g, "rdma", false);
   yajl_gen_map_close (g);

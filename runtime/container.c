@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "../cgroup/cgroup.h"
+#include "../cgroup/systemd.h"
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
@@ -197,6 +198,7 @@ struct create_ctx {
   int rootfd, dirfd;
   bool dir_created;
   struct clr_cgroup *cg;
+  bool scope_started;  /* --systemd-cgroup: systemd has a unit for c->cg */
   pid_t pid;
   int pidfd;
   int sync_parent, sync_child;
@@ -224,6 +226,13 @@ create_ctx_cleanup (struct create_ctx *c, bool failed)
   if (failed && c->cg)
     {
       if (clr_cgroup_destroy (c->cg, &e2) < 0)
+        clr_log_error (&e2);
+    }
+  /* after the cgroup is empty, so the stop is immediate */
+  if (failed && c->scope_started)
+    {
+      cleanup_free char *unit = clr_systemd_unit_from_path (c->state.cgroup_path);
+      if (unit && clr_systemd_stop_scope (unit, &e2) < 0)
         clr_log_error (&e2);
     }
   if (c->cg)
@@ -321,8 +330,9 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
 
   if (clr_validate_id (o->id, err) < 0)
     return -1;
-  if (g->systemd_cgroup)
-    return clr_fail (err, EOPNOTSUPP, "--systemd-cgroup: the systemd cgroup driver is not available yet; use the default cgroupfs driver");
+  /* before anything exists */
+  if (g->systemd_cgroup && !clr_systemd_available ())
+    return clr_fail (err, 0, "%s", CLR_SYSTEMD_NOT_RUNNING);
   if (realpath (o->bundle ? o->bundle : ".", bundle) == NULL)
     return clr_fail (err, errno, "bundle %s", o->bundle ? o->bundle : ".");
   cleanup_free char *config_path = xasprintf ("%s/config.json", bundle);
@@ -351,7 +361,10 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
     goto out;
   c.dir_created = true;
 
-  cgpath = clr_cgroup_resolve_path (cfg->linux.cgroups_path, o->id);
+  if (!g->systemd_cgroup)
+    cgpath = clr_cgroup_resolve_path (cfg->linux.cgroups_path, o->id);
+  else if ((cgpath = clr_systemd_cgroup_path (cfg->linux.cgroups_path, o->id, err)) == NULL)
+    goto out;
   fill_state_base (&c.state, cfg, o->id, bundle, rootfs, cgpath);
   /* Record the cgroup before creating it: a create killed from here on leaves state
    * that `delete --force` can find and remove. */
@@ -500,7 +513,19 @@ clr_container_create (const struct clr_globals *g, const struct clr_create_opts 
           || map_ids (c.procfd, c.pid, "gid_map", cfg->linux.gid_mappings, cfg->linux.n_gid_mappings, err) < 0)
         goto out;
     }
+  if (g->systemd_cgroup)
+    {
+      /* init is parked (it waits for GO) in the cgroup we made: the scope adopts it and
+       * the directory (PIDs=[init]); starting the unit resets its controller files to
+       * systemd's defaults, so the limits are written again once the job is done. */
+      cleanup_free char *desc = xasprintf ("clawrun container %s", o->id);
+      if (clr_systemd_start_scope (cfg->linux.cgroups_path, o->id, c.pid, desc, err) < 0)
+        goto out;
+      c.scope_started = true;
+    }
   if (clr_cgroup_enter (c.cg, c.pid, into_cgroup, err) < 0)
+    goto out;
+  if (c.scope_started && clr_systemd_apply_resources (c.cg, cfg->linux.resources_json, err) < 0)
     goto out;
   if (cfg->process->has_oom_score_adj)
     {
@@ -655,7 +680,7 @@ clr_container_kill (const struct clr_globals *g, const char *id, int sig, bool a
 
 /* Kill everything, remove the cgroup and the state.  Called with the dir locked. */
 static int
-destroy (struct clr_container *c, const char *id, clr_err *err)
+destroy (struct clr_container *c, const char *id, bool systemd, clr_err *err)
 {
   cleanup_cgroup struct clr_cgroup *cg = NULL;
   if (c->state->cgroup_path && clr_cgroup_open (c->state->cgroup_path, &cg, err) == 0)
@@ -664,6 +689,12 @@ destroy (struct clr_container *c, const char *id, clr_err *err)
         return -1;
     }
   else if (c->state->cgroup_path)
+    return -1;
+  /* The cgroup is empty and gone: stopping the scope is immediate (systemd has usually
+   * collected it already: NoSuchUnit is fine).  Without systemd there is no unit. */
+  cleanup_free char *unit = systemd && clr_systemd_available () ? clr_systemd_unit_from_path (c->state->cgroup_path)
+                                                                : NULL;
+  if (unit && clr_systemd_stop_scope (unit, err) < 0)
     return -1;
   if (c->pidfd >= 0)
     {
@@ -715,5 +746,5 @@ clr_container_delete (const struct clr_globals *g, const char *id, bool force, c
   if (!force && (c.status == CLR_STATUS_RUNNING || c.status == CLR_STATUS_PAUSED))
     return clr_fail (err, 0, "cannot delete container %s that is not stopped: %s", id,
                      clr_status_name (c.status));
-  return destroy (&c, id, err);
+  return destroy (&c, id, g->systemd_cgroup, err);
 }

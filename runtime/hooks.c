@@ -133,17 +133,7 @@ hook_child (const struct clr_hook *hook, char *const *argv, char *const *envp, i
 
   /* Handlers are reset by execve anyway, but SIG_IGN and the blocked mask are
    * inherited: a hook must start with a clean slate whatever the caller set up. */
-  struct sigaction sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  sigemptyset (&sa.sa_mask);
-  for (int sig = 1; sig < NSIG; sig++)
-    {
-      if (sig == SIGKILL || sig == SIGSTOP)
-        continue;
-      /* glibc reserves two realtime signals and refuses them with EINVAL: harmless. */
-      (void) sigaction (sig, &sa, NULL);
-    }
+  clr_reset_signal_dispositions ();
   sigset_t none;
   sigemptyset (&none);
   if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)

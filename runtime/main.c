@@ -56,7 +56,7 @@ print_help (void)
           "  --log FILE            also write diagnostics to FILE\n"
           "  --log-format FORMAT   text (default) or json\n"
           "  --debug               verbose diagnostics\n"
-          "  --systemd-cgroup      use the systemd cgroup driver (not available yet)\n"
+          "  --systemd-cgroup      manage cgroups through systemd (transient scopes)\n"
           "  --rootless VALUE      accepted and ignored\n"
           "  -v, --version         print the version\n"
           "  -h, --help            show this help\n\n"

@@ -291,9 +291,7 @@ clr_process_exec (const char *path, char *const argv[], char *const envp[])
   sigset_t all;
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal (s, SIG_DFL);
+  clr_reset_signal_dispositions ();
   execve (path, argv, envp);
   int e = errno;
   char t[300];

@@ -409,3 +409,19 @@ clr_now_ms (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void
+clr_reset_signal_dispositions (void)
+{
+  /* the kernel's struct sigaction: handler, flags, restorer, mask (8 bytes) */
+  struct
+  {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    unsigned long mask;
+  } dfl = { 0 };
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void) syscall (SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}

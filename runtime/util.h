@@ -92,6 +92,10 @@ int clr_parse_signal (const char *s);
 /* Current time as RFC 3339 with nanoseconds, UTC ("2026-11-22T12:00:00.123456789Z"). */
 void clr_rfc3339_now (char *buf, size_t len);
 
+/* Every signal to SIG_DFL, including the two realtime signals glibc reserves and
+ * refuses to touch (an ignored one would otherwise survive execve). */
+void clr_reset_signal_dispositions (void);
+
 /* ---- raw syscalls glibc may lack ---- */
 int clr_pidfd_open (pid_t pid);
 int clr_pidfd_send_signal (int pidfd, int sig);

@@ -57,13 +57,14 @@ teardown() {
 	[ "$status" -ne 0 ]
 }
 
-@test "--systemd-cgroup is refused with a clear error" {
+@test "--systemd-cgroup without systemd is refused with a clear error, creating nothing" {
 	requires clawrun
 	setup_bundle true
 	clawrun --systemd-cgroup run "$CT"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *systemd* ]]
+	[[ "$output" == *"--systemd-cgroup: systemd is not running on this host"* ]]
 	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$ROOT/$CT" ]
 }
 
 @test "--rootless is accepted" {
