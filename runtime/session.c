@@ -986,10 +986,12 @@ setup_filesystem (const struct clr_globals *g, const struct session_opts *o, str
   if (clr_root_open (sessions, true, &rootfd, err) < 0)
     return -1;
   close (rootfd);
-  p->dir = xasprintf ("%s/%s", sessions, p->id);
-  if (mkdir (p->dir, 0700) < 0)
+  cleanup_free char *dir = xasprintf ("%s/%s", sessions, p->id);
+  if (mkdir (dir, 0700) < 0)
     return clr_fail (err, errno, errno == EEXIST ? "session %s exists already" : "mkdir %s",
-                     errno == EEXIST ? p->id : p->dir);
+                     errno == EEXIST ? p->id : dir);
+  /* ours from here on: teardown removes it (never another session's) */
+  p->dir = clr_steal_ptr (&dir);
   char data[128];
   snprintf (data, sizeof data, "size=%" PRIu64 ",mode=0711", o->workspace_size);
   if (mount ("clawrun-session", p->dir, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0)
