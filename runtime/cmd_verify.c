@@ -35,6 +35,7 @@
 
 #include "../cgroup/cgroup.h"
 #include "cli.h"
+#include "session.h"
 #include "commands.h"
 #include "log.h"
 #include "util.h"
@@ -282,8 +283,11 @@ copy_file (const char *src, int dirfd, const char *name, mode_t mode, clr_err *e
       return clr_fail (err, errno, "write %s", name);
   if (n < 0)
     return clr_fail (err, errno, "read %s", src);
-  /* chown first: it clears the setuid bit */
-  if (fchown (out, 0, 0) < 0 || fchmod (out, mode) < 0)
+  /* chown first: it clears the setuid bit.  The setuid probe belongs to the session's
+   * own root (its user namespace maps it to an unprivileged host uid): the attack it
+   * tests is "become root of the sandbox", which no_new_privs must stop. */
+  uid_t owner = (mode & S_ISUID) ? clr_session_host_root () : 0;
+  if (fchown (out, owner, owner) < 0 || fchmod (out, mode) < 0)
     return clr_fail (err, errno, "chown/chmod %s", name);
   return 0;
 }

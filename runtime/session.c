@@ -22,6 +22,7 @@
 #include "../cgroup/cgroup.h"
 #include "../cgroup/stats.h"
 #include "../rootfs/image.h"
+#include "../rootfs/rootfs.h"
 #include "../seccomp/profiles.h"
 #include "cli.h"
 #include "container.h"
@@ -58,7 +59,7 @@ strv_clear (struct strv *s)
 
 struct session_opts {
   char *image, *name, *workdir, *user, *hostname, *export_to, *audit_log, *seccomp, *network,
-      *layer_cache, *entrypoint;
+      *layer_cache, *entrypoint, *userns;
   struct strv env, env_files, volumes, secrets, exports, caps, allow, block, args;
   bool interactive, tty, dry_run;
   uint64_t memory, pids, workspace_size, tmp_size;
@@ -70,7 +71,7 @@ static void
 opts_free (struct session_opts *o)
 {
   char **s[] = { &o->image, &o->name, &o->workdir, &o->user, &o->hostname, &o->export_to,
-                 &o->audit_log, &o->seccomp, &o->network, &o->layer_cache, &o->entrypoint };
+                 &o->audit_log, &o->seccomp, &o->network, &o->layer_cache, &o->entrypoint, &o->userns };
   for (size_t i = 0; i < CLR_ARRAY_SIZE (s); i++)
     free (*s[i]);
   struct strv *v[] = { &o->env, &o->env_files, &o->volumes, &o->secrets, &o->exports,
@@ -161,7 +162,7 @@ bad:
 enum {
   O_IMAGE = 256, O_NAME, O_ENV_FILE, O_HOSTNAME, O_MEMORY, O_CPUS, O_PIDS, O_WS, O_TMP, O_TIMEOUT,
   O_GRACE, O_SECRET, O_EXPORT, O_EXPORT_TO, O_AUDIT, O_SECCOMP, O_CAP_ADD, O_NETWORK, O_ALLOW,
-  O_BLOCK, O_PROFILE, O_DRY_RUN, O_LAYER_CACHE, O_ENTRYPOINT,
+  O_BLOCK, O_PROFILE, O_DRY_RUN, O_LAYER_CACHE, O_ENTRYPOINT, O_USERNS,
 };
 
 static const struct option session_options[] = {
@@ -195,6 +196,7 @@ static const struct option session_options[] = {
   { "dry-run", no_argument, NULL, O_DRY_RUN },
   { "layer-cache", required_argument, NULL, O_LAYER_CACHE },
   { "entrypoint", required_argument, NULL, O_ENTRYPOINT },
+  { "userns", required_argument, NULL, O_USERNS },
   { "help", no_argument, NULL, 'h' },
   { 0 },
 };
@@ -228,6 +230,7 @@ static const char *const session_help_lines[] = {
   "--dry-run", "print the OCI config the session would run, and exit",
   "--layer-cache DIR", "image layer cache (default " CLR_DEFAULT_LAYER_CACHE ")",
   "--entrypoint CMD", "replace the image's Entrypoint (\"\" clears it)",
+  "--userns MODE", "private (default where the host allows: session ids are unprivileged host ids) or host",
   NULL,
 };
 
@@ -324,6 +327,11 @@ apply_option (struct session_opts *o, int c, const char *arg, clr_err *err)
     case O_ENTRYPOINT:
       set_str (&o->entrypoint, arg);
       break;
+    case O_USERNS:
+      if (strcmp (arg, "private") != 0 && strcmp (arg, "host") != 0)
+        return clr_fail (err, 0, "--userns \"%s\": expected private or host", arg);
+      set_str (&o->userns, arg);
+      break;
     default:
       return clr_fail (err, 0, "internal: unknown option %d", c);
     }
@@ -417,7 +425,7 @@ parse_session_args (int argc, char **argv, struct session_opts *o, bool *help, c
       return -1;
   optind = 0;
   /* Lists given on the command line replace the profile's. */
-  bool seen[O_ENTRYPOINT + 1] = { 0 };
+  bool seen[O_USERNS + 1] = { 0 };
   while ((c = getopt_long (argc, argv, shortopts, session_options, NULL)) != -1)
     {
       if (c == 'h')
@@ -626,8 +634,34 @@ env_set (struct strv *env, const char *kv)
   strv_push (env, kv);
 }
 
+/* Host ids of the session's ids 0..65535 when it has a user namespace (the default
+ * profile's "user where the host allows"): a range nothing on a Debian host allocates,
+ * so even a process that became root in the sandbox is nobody on the host. */
+#define SESSION_ID_BASE 2000000000LL
+#define SESSION_ID_RANGE 65536
+
+/* Every runner mounts its session tmpfs here, in its own private mount namespace: a
+ * path the sandbox's user namespace can traverse (no 0700 state directory above it),
+ * and nothing per session on the host's filesystem. */
+#define SESSION_DIR "/run/clawrun-session"
+
+static bool
+host_allows_userns (void)
+{
+  char buf[32] = "";
+  cleanup_close int fd = open ("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && read (fd, buf, sizeof buf - 1) > 0 && atoi (buf) > 0;
+}
+
+unsigned
+clr_session_host_root (void)
+{
+  return host_allows_userns () ? (unsigned) SESSION_ID_BASE : 0;
+}
+
 struct session_plan {
   char id[80];
+  bool userns;
   char *dir;             /* per-session tmpfs (inside our private mount namespace) */
   struct clr_image *img;
   struct clr_arena *arena;
@@ -685,6 +719,7 @@ build_plan (const struct session_opts *o, struct session_plan *p, clr_err *err)
         return clr_fail (err, 0, "--cap-add \"%s\": unknown capability", n);
       p->caps |= 1ULL << cap;
     }
+  p->userns = host_allows_userns () && !(o->userns && strcmp (o->userns, "host") == 0);
   /* user: flag > image > 1000:1000 */
   p->uid = p->gid = 1000;
   const char *user = o->user ? o->user : (p->img->user && p->img->user[0] ? p->img->user : NULL);
@@ -739,6 +774,9 @@ build_plan (const struct session_opts *o, struct session_plan *p, clr_err *err)
                        : "/workspace";
   if (wd[0] != '/')
     return clr_fail (err, 0, "--workdir \"%s\": must be an absolute path", wd);
+  if (p->userns && (p->uid >= SESSION_ID_RANGE || p->gid >= SESSION_ID_RANGE))
+    return clr_fail (err, 0, "--user %u:%u: ids must be below %d in a user namespace (or --userns host)",
+                     p->uid, p->gid, SESSION_ID_RANGE);
   p->cwd = xstrdup (wd);
   return 0;
 }
@@ -892,7 +930,8 @@ session_config (const struct session_opts *o, const struct session_plan *p, bool
       if (mode)
         *mode++ = '\0';
       const char *vol_o[] = { "rbind", mode && strcmp (mode, "ro") == 0 ? "ro" : "rw", "nosuid", "nodev", "rprivate", NULL };
-      jmount (g, ctr ? ctr : spec, "bind", spec, vol_o);
+      cleanup_free char *src = xasprintf ("%s/volumes/%zu", p->dir, i);
+      jmount (g, ctr ? ctr : spec, "bind", src, vol_o);
     }
   yajl_gen_array_close (g);
 
@@ -911,14 +950,32 @@ session_config (const struct session_opts *o, const struct session_plan *p, bool
   yajl_gen_map_open (g);
   clr_json_str (g, "namespaces");
   yajl_gen_array_open (g);
-  static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup" };
-  for (size_t i = 0; i < CLR_ARRAY_SIZE (ns); i++)
+  static const char *const ns[] = { "user", "pid", "network", "ipc", "uts", "mount", "cgroup" };
+  for (size_t i = p->userns ? 0 : 1; i < CLR_ARRAY_SIZE (ns); i++)
     {
       yajl_gen_map_open (g);
       jstr (g, "type", ns[i]);
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
+  if (p->userns)
+    {
+      static const char *const maps[] = { "uidMappings", "gidMappings" };
+      for (size_t i = 0; i < 2; i++)
+        {
+          clr_json_str (g, maps[i]);
+          yajl_gen_array_open (g);
+          yajl_gen_map_open (g);
+          clr_json_str (g, "containerID");
+          yajl_gen_integer (g, 0);
+          clr_json_str (g, "hostID");
+          yajl_gen_integer (g, SESSION_ID_BASE);
+          clr_json_str (g, "size");
+          yajl_gen_integer (g, SESSION_ID_RANGE);
+          yajl_gen_map_close (g);
+          yajl_gen_array_close (g);
+        }
+    }
   clr_json_str (g, "resources");
   yajl_gen_map_open (g);
   clr_json_str (g, "memory");
@@ -981,17 +1038,9 @@ setup_filesystem (const struct clr_globals *g, const struct session_opts *o, str
   /* nothing we mount from here on propagates back to the host */
   if (mount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
     return clr_fail (err, errno, "make / a slave mount");
-  cleanup_free char *sessions = xasprintf ("%s/sessions", g->root);
-  int rootfd;
-  if (clr_root_open (sessions, true, &rootfd, err) < 0)
-    return -1;
-  close (rootfd);
-  cleanup_free char *dir = xasprintf ("%s/%s", sessions, p->id);
-  if (mkdir (dir, 0700) < 0)
-    return clr_fail (err, errno, errno == EEXIST ? "session %s exists already" : "mkdir %s",
-                     errno == EEXIST ? p->id : dir);
-  /* ours from here on: teardown removes it (never another session's) */
-  p->dir = clr_steal_ptr (&dir);
+  if (mkdir (SESSION_DIR, 0755) < 0 && errno != EEXIST)
+    return clr_fail (err, errno, "mkdir %s", SESSION_DIR);
+  p->dir = xstrdup (SESSION_DIR);
   char data[128];
   snprintf (data, sizeof data, "size=%" PRIu64 ",mode=0711", o->workspace_size);
   if (mount ("clawrun-session", p->dir, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0)
@@ -1004,8 +1053,34 @@ setup_filesystem (const struct clr_globals *g, const struct session_opts *o, str
         return clr_fail (err, errno, "mkdir %s", d);
     }
   cleanup_free char *ws = xasprintf ("%s/workspace", p->dir);
-  if (chown (ws, p->uid, p->gid) < 0)
+  uint32_t shift = p->userns ? (uint32_t) SESSION_ID_BASE : 0;
+  if (chown (ws, p->uid + shift, p->gid + shift) < 0)
     return clr_fail (err, errno, "chown %s", ws);
+  /* -v sources: bound here by us, as host root, so that the sandbox (maybe in its own
+   * user namespace) never has to walk the host path to them */
+  if (o->volumes.n)
+    {
+      cleanup_free char *vdir = xasprintf ("%s/volumes", p->dir);
+      if (mkdir (vdir, 0755) < 0)
+        return clr_fail (err, errno, "mkdir %s", vdir);
+    }
+  for (size_t i = 0; i < o->volumes.n; i++)
+    {
+      cleanup_free char *spec = xstrdup (o->volumes.v[i]);
+      char *colon = strchr (spec, ':');
+      if (colon)
+        *colon = '\0';
+      if (colon == NULL || colon[1] != '/')
+        return clr_fail (err, 0, "-v \"%s\": expected HOST:CONTAINER[:ro] with an absolute container path",
+                         o->volumes.v[i]);
+      struct stat st;
+      if (stat (spec, &st) < 0)
+        return clr_fail (err, errno, "-v %s", spec);
+      cleanup_free char *dst = xasprintf ("%s/volumes/%zu", p->dir, i);
+      int r = S_ISDIR (st.st_mode) ? mkdir (dst, 0755) : mknod (dst, S_IFREG | 0644, 0);
+      if (r < 0 || mount (spec, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return clr_fail (err, errno, "-v %s: bind into the session", spec);
+    }
   /* overlay: layers read-only below, the upper on the session tmpfs */
   size_t len = 64 + strlen (p->dir) * 2;
   for (size_t i = 0; i < p->img->n_layers; i++)
@@ -1018,6 +1093,43 @@ setup_filesystem (const struct clr_globals *g, const struct session_opts *o, str
   cleanup_free char *rootfs = xasprintf ("%s/rootfs", p->dir);
   if (mount ("overlay", rootfs, "overlay", MS_NOSUID | MS_NODEV, ov) < 0)
     return clr_fail (err, errno, "mount the overlay root for %s", o->image);
+  /* Mount points, made now by us (host root) in the overlay's upper layer: a sandbox
+   * in its own user namespace could not create them in the image's root-owned
+   * directories.  Resolved inside the root like every mount target (CVE-2024-45310). */
+  {
+    cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    static const char *const dirs[] = { "/proc", "/sys", "/dev", "/workspace", "/tmp", "/etc" };
+    static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts", "/etc/hostname" };
+    if (rootfd < 0)
+      return clr_fail (err, errno, "open %s", rootfs);
+    for (size_t i = 0; i < CLR_ARRAY_SIZE (dirs) + CLR_ARRAY_SIZE (files) + o->volumes.n; i++)
+      {
+        cleanup_free char *vol = NULL;
+        const char *path;
+        int create = CLR_RESOLVE_MKDIR;
+        if (i < CLR_ARRAY_SIZE (dirs))
+          path = dirs[i];
+        else if (i < CLR_ARRAY_SIZE (dirs) + CLR_ARRAY_SIZE (files))
+          path = files[i - CLR_ARRAY_SIZE (dirs)], create = CLR_RESOLVE_MKFILE;
+        else
+          {
+            size_t v = i - CLR_ARRAY_SIZE (dirs) - CLR_ARRAY_SIZE (files);
+            vol = xstrdup (strchr (o->volumes.v[v], ':') + 1);
+            char *colon = strchr (vol, ':');
+            if (colon)
+              *colon = '\0';
+            cleanup_free char *src = xasprintf ("%s/volumes/%zu", p->dir, v);
+            struct stat st;
+            if (stat (src, &st) == 0 && !S_ISDIR (st.st_mode))
+              create = CLR_RESOLVE_MKFILE;
+            path = vol;
+          }
+        int fd = clr_open_in_root (rootfd, path, O_PATH | O_CLOEXEC, create, err);
+        if (fd < 0)
+          return clr_wrap (err, "mount point %s", path);
+        close (fd);
+      }
+  }
   cleanup_free char *etc = xasprintf ("%s/etc", p->dir);
   const char *host = o->hostname ? o->hostname : p->id;
   cleanup_free char *hosts = xasprintf ("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost\n", host);
@@ -1034,10 +1146,8 @@ teardown_filesystem (struct session_plan *p)
   if (p->dir == NULL)
     return;
   /* the mounts die with our namespace anyway; detach so the directory can go */
-  cleanup_free char *rootfs = xasprintf ("%s/rootfs", p->dir);
-  umount2 (rootfs, MNT_DETACH);
+  /* the mounts live in our private namespace only: detach, the mount point stays */
   umount2 (p->dir, MNT_DETACH);
-  rmdir (p->dir);
 }
 
 /* ---- audit log ---- */

@@ -17,6 +17,10 @@
 /* True when ARGV (a `run` command line) asks for a session (--image). */
 bool clr_session_requested (int argc, char **argv);
 
+/* The host uid that is root inside a default session (its user namespace), or 0 when
+ * sessions run without one on this host. */
+unsigned clr_session_host_root (void);
+
 /* The whole `run --image` command; returns the exit status. */
 int clr_session_main (struct clr_globals *g, int argc, char **argv);
 

@@ -339,3 +339,31 @@ function oci_image() {
 	grep -q got-term "$TESTDIR/out"
 	nothing_left
 }
+
+@test "session: a user namespace maps the session's ids to unprivileged host ids" {
+	[ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ] || skip "the host allows no user namespaces"
+	session -- sh -c 'cat /proc/self/uid_map; stat -c %u /bin/busybox'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^\ *0\ +2000000000\ +65536$ ]]
+	# image files owned by host root are nobody's inside
+	[ "${lines[1]}" = 65534 ]
+	# and the workspace belongs to the session user, seen from the host as a mapped id
+	session -- sh -c 'stat -c %u /workspace'
+	[ "$output" = 1000 ]
+}
+
+@test "session: --userns host runs without a user namespace" {
+	session --userns host -- cat /proc/self/uid_map
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^\ *0\ +0\ +4294967295$ ]]
+	session --userns sideways -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'--userns "sideways": expected private or host'* ]]
+}
+
+@test "session: ids beyond the user namespace's range are refused" {
+	session --user 70000 -- true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"below 65536"* ]]
+	nothing_left
+}
