@@ -440,8 +440,6 @@ parse_session_args (int argc, char **argv, struct session_opts *o, bool *help, c
           const char *w = argv[optind - 1];
           return clr_fail (err, 0, c == ':' ? "option '%s' requires an argument" : "unknown option '%s'", w);
         }
-      struct strv *lists[] = { [0] = NULL };
-      (void) lists;
       if (!seen[c < (int) CLR_ARRAY_SIZE (seen) ? c : 0])
         {
           struct strv *l = c == 'e' ? &o->env : c == O_ENV_FILE ? &o->env_files : c == 'v' ? &o->volumes

@@ -270,7 +270,7 @@ function oci_image() {
 	[[ "$output" == *"FOO=bar"* ]]
 	[ "${lines[-1]}" = 1000 ]
 	# the opaque directory shows only the upper layer's file
-	[ "$(printf '%s\n' "$output" | sed -n 1p)" != "" ]
+	[ "${lines[0]}" = new ]
 	nothing_left
 }
 
