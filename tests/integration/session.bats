@@ -271,6 +271,7 @@ function oci_image() {
 	[ "${lines[-1]}" = 1000 ]
 	# the opaque directory shows only the upper layer's file
 	[ "${lines[0]}" = new ]
+	[ "${lines[1]}" = layer2 ] # not "old": layer 1's file stays hidden
 	nothing_left
 }
 
