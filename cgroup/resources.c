@@ -21,6 +21,7 @@
 #include "devices_bpf.h"
 #include "internal.h"
 #include "resources.h"
+#include "../runtime/json.h"
 #include "../runtime/util.h"
 
 struct opt_i64
@@ -191,12 +192,8 @@ warn (const char *fmt, ...)
 static yajl_val
 jget (yajl_val obj, const char *key)
 {
-  if (!YAJL_IS_OBJECT (obj))
-    return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp (obj->u.object.keys[i], key) == 0)
-      return YAJL_IS_NULL (obj->u.object.values[i]) ? NULL : obj->u.object.values[i];
-  return NULL;
+  yajl_val v = clr_json_get (obj, key);
+  return YAJL_IS_NULL (v) ? NULL : v;
 }
 
 static int

@@ -63,6 +63,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "../runtime/json.h"
 #include "../runtime/util.h"
 #include "image.h"
 
@@ -254,21 +255,11 @@ json_parse (const char *text, size_t len, yajl_val *out, clr_err *err)
   return 0;
 }
 
-static yajl_val
-jget (yajl_val obj, const char *key)
-{
-  if (!YAJL_IS_OBJECT (obj))
-    return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp (obj->u.object.keys[i], key) == 0)
-      return obj->u.object.values[i];
-  return NULL;
-}
 
 static const char *
 jstr (yajl_val obj, const char *key)
 {
-  yajl_val v = jget (obj, key);
+  yajl_val v = clr_json_get (obj, key);
   return YAJL_IS_STRING (v) ? v->u.string : NULL;
 }
 
@@ -276,7 +267,7 @@ jstr (yajl_val obj, const char *key)
 static int
 jstrv (yajl_val obj, const char *key, char ***out, clr_err *err)
 {
-  yajl_val v = jget (obj, key);
+  yajl_val v = clr_json_get (obj, key);
   *out = NULL;
   if (v == NULL || YAJL_IS_NULL (v))
     return 0;
@@ -385,7 +376,7 @@ parse_desc (yajl_val v, struct desc *d, const char *what, clr_err *err)
   if (!YAJL_IS_OBJECT (v))
     return clr_fail (err, 0, "%s: not a descriptor object", what);
   const char *mt = jstr (v, "mediaType"), *dg = jstr (v, "digest");
-  yajl_val size = jget (v, "size");
+  yajl_val size = clr_json_get (v, "size");
   if (mt == NULL || *mt == '\0')
     return clr_fail (err, 0, "%s: no mediaType", what);
   if (strlen (mt) >= sizeof d->media_type)
@@ -523,7 +514,7 @@ static int
 pick_tagged (struct ctx *c, yajl_val index, struct desc *out, clr_err *err)
 {
   char what[64], q[QUOTE_MAX];
-  yajl_val m = jget (index, "manifests");
+  yajl_val m = clr_json_get (index, "manifests");
   if (!YAJL_IS_ARRAY (m))
     return clr_fail (err, 0, "%s: index.json: no \"manifests\" array", c->label);
   size_t n = m->u.array.len;
@@ -532,7 +523,7 @@ pick_tagged (struct ctx *c, yajl_val index, struct desc *out, clr_err *err)
     {
       if (parse_desc (m->u.array.values[0], out, "index.json: manifests[0]", err) < 0)
         return clr_wrap (err, "%s", c->label);
-      const char *ref = jstr (jget (m->u.array.values[0], "annotations"), REF_NAME);
+      const char *ref = jstr (clr_json_get (m->u.array.values[0], "annotations"), REF_NAME);
       if (ref && *ref)
         {
           free (c->label);
@@ -546,11 +537,11 @@ pick_tagged (struct ctx *c, yajl_val index, struct desc *out, clr_err *err)
   for (size_t i = 0; i < n; i++)
     {
       yajl_val e = m->u.array.values[i];
-      const char *ref = jstr (jget (e, "annotations"), REF_NAME);
+      const char *ref = jstr (clr_json_get (e, "annotations"), REF_NAME);
       if (ref == NULL || strcmp (ref, tag) != 0)
         continue;
       /* One tag on several manifests (one per platform): take this host's. */
-      bool host = platform_is_host (jget (e, "platform"));
+      bool host = platform_is_host (clr_json_get (e, "platform"));
       if (pick < 0 || host)
         pick = (ssize_t) i;
       if (host)
@@ -579,12 +570,12 @@ resolve_index (struct ctx *c, struct desc *d, clr_err *err)
       cleanup_json yajl_val idx = NULL;
       if (read_json_blob (c, d, "index", &idx, err) < 0)
         return clr_wrap (err, "%s", c->label);
-      yajl_val m = jget (idx, "manifests");
+      yajl_val m = clr_json_get (idx, "manifests");
       if (!YAJL_IS_ARRAY (m))
         return clr_fail (err, 0, "%s: index %s: no \"manifests\" array", c->label, d->dg.text);
       ssize_t pick = -1;
       for (size_t i = 0; i < m->u.array.len && pick < 0; i++)
-        if (platform_is_host (jget (m->u.array.values[i], "platform")))
+        if (platform_is_host (clr_json_get (m->u.array.values[i], "platform")))
           pick = (ssize_t) i;
       if (pick < 0)
         return clr_fail (err, 0, "%s: index %s: no manifest for linux/%s", c->label, d->dg.text,
@@ -1487,7 +1478,7 @@ read_config (struct ctx *c, const struct desc *cd, struct clr_image *img, clr_er
   cleanup_json yajl_val root = NULL;
   if (read_json_blob (c, cd, "config", &root, err) < 0)
     return clr_wrap (err, "%s", c->label);
-  yajl_val cfg = jget (root, "config");
+  yajl_val cfg = clr_json_get (root, "config");
   if (cfg != NULL && !YAJL_IS_NULL (cfg) && !YAJL_IS_OBJECT (cfg))
     return clr_fail (err, 0, "%s: config %s: \"config\" is not an object", c->label, cd->dg.text);
   if (jstrv (cfg, "Env", &img->env, err) < 0 || jstrv (cfg, "Entrypoint", &img->entrypoint, err) < 0
@@ -1499,7 +1490,7 @@ read_config (struct ctx *c, const struct desc *cd, struct clr_image *img, clr_er
   char **dst[] = { &img->working_dir, &img->user };
   for (size_t i = 0; i < 2; i++)
     {
-      yajl_val v = jget (cfg, str_keys[i]);
+      yajl_val v = clr_json_get (cfg, str_keys[i]);
       if (v && !YAJL_IS_NULL (v) && !YAJL_IS_STRING (v))
         return clr_fail (err, 0, "%s: config %s: config.%s: expected a string", c->label,
                          cd->dg.text, str_keys[i]);
@@ -1544,7 +1535,7 @@ open_oci_image (struct ctx *c, const char *cache_dir, struct clr_image **out, cl
   cleanup_json yajl_val man = NULL;
   if (read_json_blob (c, &md, "manifest", &man, err) < 0)
     return clr_wrap (err, "%s", c->label);
-  yajl_val sv = jget (man, "schemaVersion");
+  yajl_val sv = clr_json_get (man, "schemaVersion");
   if (!YAJL_IS_INTEGER (sv) || YAJL_GET_INTEGER (sv) != 2)
     return clr_fail (err, 0, "%s: manifest %s: schemaVersion must be 2", c->label, md.dg.text);
   const char *own_mt = jstr (man, "mediaType");
@@ -1553,12 +1544,12 @@ open_oci_image (struct ctx *c, const char *cache_dir, struct clr_image **out, cl
                      c->label, md.dg.text, quote (own_mt, q, sizeof q));
 
   struct desc cd;
-  if (parse_desc (jget (man, "config"), &cd, "config", err) < 0)
+  if (parse_desc (clr_json_get (man, "config"), &cd, "config", err) < 0)
     return clr_wrap (err, "%s: manifest %s", c->label, md.dg.text);
   if (!in_list (cd.media_type, mt_config))
     return clr_fail (err, 0, "%s: manifest %s: not a container image (config media type \"%s\")",
                      c->label, md.dg.text, quote (cd.media_type, q, sizeof q));
-  yajl_val layers = jget (man, "layers");
+  yajl_val layers = clr_json_get (man, "layers");
   if (!YAJL_IS_ARRAY (layers) || layers->u.array.len == 0)
     return clr_fail (err, 0, "%s: manifest %s: no layers", c->label, md.dg.text);
   size_t n = layers->u.array.len;

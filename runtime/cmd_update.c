@@ -23,6 +23,7 @@
 #include "../cgroup/cgroup.h"
 #include "../cgroup/resources.h"
 #include "cli.h"
+#include "json.h"
 #include "container.h"
 #include "log.h"
 #include "util.h"
@@ -308,16 +309,6 @@ flags_json (const struct upd *u)
 
 /* ---------------------------------------------------------------- JSON merging */
 
-static yajl_val
-jget (yajl_val obj, const char *key)
-{
-  if (!YAJL_IS_OBJECT (obj))
-    return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp (obj->u.object.keys[i], key) == 0)
-      return obj->u.object.values[i];
-  return NULL;
-}
 
 static bool
 is_zero (yajl_val v)
@@ -400,7 +391,7 @@ emit_merge (yajl_gen g, yajl_val base, yajl_val over, bool filter)
     for (size_t i = 0; i < base->u.object.len; i++)
       {
         const char *k = base->u.object.keys[i];
-        yajl_val b = base->u.object.values[i], o = jget (over, k);
+        yajl_val b = base->u.object.values[i], o = clr_json_get (over, k);
         clr_json_str (g, k);
         if (o == NULL || (filter ? unset_in_update (k, o) : false))
           emit (g, b);
@@ -414,7 +405,7 @@ emit_merge (yajl_gen g, yajl_val base, yajl_val over, bool filter)
       {
         const char *k = over->u.object.keys[i];
         yajl_val o = over->u.object.values[i];
-        if (jget (base, k) != NULL || (filter && unset_in_update (k, o)))
+        if (clr_json_get (base, k) != NULL || (filter && unset_in_update (k, o)))
           continue;
         clr_json_str (g, k);
         if (YAJL_IS_OBJECT (o))
@@ -446,13 +437,13 @@ parse_json (const char *text, const char *what, yajl_val *out, clr_err *err)
 static char *
 cpu_fill_in (yajl_val delta, yajl_val old_res)
 {
-  yajl_val dcpu = jget (delta, "cpu"), ocpu = jget (old_res, "cpu");
-  yajl_val q = jget (dcpu, "quota"), p = jget (dcpu, "period");
+  yajl_val dcpu = clr_json_get (delta, "cpu"), ocpu = clr_json_get (old_res, "cpu");
+  yajl_val q = clr_json_get (dcpu, "quota"), p = clr_json_get (dcpu, "period");
   bool has_q = YAJL_IS_NUMBER (q) && !is_zero (q), has_p = YAJL_IS_NUMBER (p) && !is_zero (p);
   if (has_q == has_p)
     return NULL;
   const char *missing = has_q ? "period" : "quota";
-  yajl_val old = jget (ocpu, missing);
+  yajl_val old = clr_json_get (ocpu, missing);
   if (!YAJL_IS_NUMBER (old) || is_zero (old))
     return NULL;
   yajl_gen g = clr_json_gen (false);
@@ -516,7 +507,7 @@ do_update (struct clr_globals *g, const char *id, const char *delta_text, clr_er
       clr_warn ("the new limits are not recorded in the state directory: %s", cerr.msg);
       config = NULL;
     }
-  yajl_val old_res = jget (jget (config, "linux"), "resources");
+  yajl_val old_res = clr_json_get (clr_json_get (config, "linux"), "resources");
 
   cleanup_free char *fill_text = cpu_fill_in (delta, old_res);
   cleanup_yajl yajl_val fill = NULL;

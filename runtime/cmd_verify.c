@@ -276,13 +276,8 @@ copy_file (const char *src, int dirfd, const char *name, mode_t mode, clr_err *e
   cleanup_close int out = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0700);
   if (out < 0)
     return clr_fail (err, errno, "create %s", name);
-  char buf[65536];
-  ssize_t n;
-  while ((n = read (in, buf, sizeof buf)) > 0)
-    if (clr_write_all (out, buf, (size_t) n) < 0)
-      return clr_fail (err, errno, "write %s", name);
-  if (n < 0)
-    return clr_fail (err, errno, "read %s", src);
+  if (clr_copy_fd (in, out) < 0)
+    return clr_fail (err, errno, "copy %s to %s", src, name);
   /* chown first: it clears the setuid bit.  The setuid probe belongs to the session's
    * own root (its user namespace maps it to an unprivileged host uid): the attack it
    * tests is "become root of the sandbox", which no_new_privs must stop. */

@@ -133,14 +133,8 @@ audit_exec (const struct clr_config *cfg, const char *id, const struct clr_proce
     clr_json_str (g, p->args[i]);
   yajl_gen_array_close (g);
   yajl_gen_map_close (g);
-  cleanup_free char *line = clr_json_gen_take (g);
-  cleanup_close int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      size_t n = strlen (line);
-      line[n] = '\n';
-      (void) clr_write_all (fd, line, n + 1);
-    }
+  /* the session created the log: an exec never creates one elsewhere */
+  (void) clr_json_append_line (path, g, false);
 }
 
 struct exec_process {

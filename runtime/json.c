@@ -1,3 +1,7 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+
 #include "json.h"
 #include "util.h"
 
@@ -27,4 +31,16 @@ clr_json_gen_take (yajl_gen g)
   s[len] = '\0';
   yajl_gen_free (g);
   return s;
+}
+
+int
+clr_json_append_line (const char *path, yajl_gen g, bool create)
+{
+  cleanup_free char *line = clr_json_gen_take (g);
+  cleanup_close int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0)
+    return -1;
+  size_t n = strlen (line);
+  line[n] = '\n'; /* over the NUL: the buffer has room for it */
+  return clr_write_all (fd, line, n + 1);
 }

@@ -1157,18 +1157,13 @@ struct audit {
 static void
 audit_write (const struct audit *a, yajl_gen g)
 {
-  cleanup_free char *line = clr_json_gen_take (g);
   if (a->path == NULL)
-    return;
-  cleanup_close int fd = open (a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
     {
-      clr_warn ("audit log %s: %s", a->path, strerror (errno));
+      yajl_gen_free (g);
       return;
     }
-  size_t n = strlen (line);
-  line[n] = '\n';
-  (void) clr_write_all (fd, line, n + 1);
+  if (clr_json_append_line (a->path, g, true) < 0)
+    clr_warn ("audit log %s: %s", a->path, strerror (errno));
 }
 
 static yajl_gen
@@ -1262,12 +1257,9 @@ copy_file_at (int sfd, const char *name, int ddir, const char *dname, clr_err *e
   cleanup_close int out = openat (ddir, dname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (out < 0)
     return clr_fail (err, errno, "export: create %s", dname);
-  char buf[65536];
-  ssize_t n;
-  while ((n = read (in, buf, sizeof buf)) > 0)
-    if (clr_write_all (out, buf, n) < 0)
-      return clr_fail (err, errno, "export: write %s", dname);
-  return n < 0 ? clr_fail (err, errno, "export: read %s", name) : 1;
+  if (clr_copy_fd (in, out) < 0)
+    return clr_fail (err, errno, "export: copy %s", name);
+  return 1;
 }
 
 static bool

@@ -205,6 +205,21 @@ clr_write_all (int fd, const void *data, size_t len)
 }
 
 int
+clr_copy_fd (int in, int out)
+{
+  char buf[65536];
+  ssize_t n;
+  while ((n = read (in, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 || clr_write_all (out, buf, (size_t) n) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
 clr_write_file_at (int dirfd, const char *path, const void *data, size_t len, clr_err *err)
 {
   cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);

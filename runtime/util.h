@@ -72,6 +72,8 @@ int clr_write_file_atomic_at (int dirfd, const char *name, const void *data, siz
 /* open(O_WRONLY|O_TRUNC) + write everything; no O_CREAT. */
 int clr_write_file_at (int dirfd, const char *path, const void *data, size_t len, clr_err *err);
 int clr_write_all (int fd, const void *data, size_t len);
+/* Copy IN to OUT until EOF.  -1 with errno set. */
+int clr_copy_fd (int in, int out);
 /* rm -rf DIRFD/NAME without following symlinks and without crossing mounts. */
 int clr_remove_tree_at (int dirfd, const char *name, clr_err *err);
 
